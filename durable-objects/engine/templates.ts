@@ -1,0 +1,124 @@
+// Template and path syntax shared by validation (save time) and the engine (run time).
+// Pure: no storage, no clock, no network, no eval — a hand-written parser over a tiny grammar.
+//
+//   template := text ( "{{" ws path ws "}}" text )*
+//   path     := root ( "." ident | "[" number "]" | "[" quoted "]" )*
+//   root     := ident            (in templates: "context" or "output")
+
+export type PathSegment = string | number;
+
+export interface TemplateRef {
+  kind: "ref";
+  root: string;
+  path: PathSegment[];
+  source: string;
+}
+export type TemplatePart = { kind: "text"; text: string } | TemplateRef;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export const TEMPLATE_ROOTS = ["context", "output"] as const;
+export type TemplateRoot = (typeof TEMPLATE_ROOTS)[number];
+
+const IDENT_START = /[A-Za-z_$]/;
+const IDENT_CHAR = /[A-Za-z0-9_$]/;
+
+/** Parses a path such as `context.plan.tasks[0]` or `['Step Name'].score` (leading root optional). */
+export function parsePath(source: string, allowLeadingBracket = false): ParseResult<PathSegment[]> {
+  const segments: PathSegment[] = [];
+  let i = 0;
+  const fail = (why: string): ParseResult<PathSegment[]> => ({
+    ok: false,
+    error: `${why} at position ${i + 1} of "${source}"`,
+  });
+  const readIdent = (): string | undefined => {
+    const start = i;
+    if (i >= source.length || !IDENT_START.test(source.charAt(i))) return undefined;
+    while (i < source.length && IDENT_CHAR.test(source.charAt(i))) i++;
+    return source.slice(start, i);
+  };
+
+  if (!(allowLeadingBracket && source.startsWith("["))) {
+    const root = readIdent();
+    if (root === undefined) return fail("expected a name");
+    segments.push(root);
+  }
+  while (i < source.length) {
+    const ch = source.charAt(i);
+    if (ch === ".") {
+      i++;
+      const ident = readIdent();
+      if (ident === undefined) return fail("expected a name after '.'");
+      segments.push(ident);
+    } else if (ch === "[") {
+      i++;
+      const quote = source.charAt(i);
+      if (quote === "'" || quote === '"') {
+        const end = source.indexOf(quote, i + 1);
+        if (end < 0) return fail("unterminated quoted key");
+        const key = source.slice(i + 1, end);
+        if (key.length === 0) return fail("empty quoted key");
+        segments.push(key);
+        i = end + 1;
+      } else {
+        const digits = /^\d+/.exec(source.slice(i));
+        if (!digits) return fail("expected a number or a quoted key after '['");
+        segments.push(Number(digits[0]));
+        i += digits[0].length;
+      }
+      if (source.charAt(i) !== "]") return fail("expected ']'");
+      i++;
+    } else {
+      return fail(`unexpected '${ch}'`);
+    }
+  }
+  return { ok: true, value: segments };
+}
+
+/** Splits a string into literal text and `{{path}}` references; roots are checked against `roots`. */
+export function parseTemplate(
+  source: string,
+  roots: readonly string[] = TEMPLATE_ROOTS,
+): ParseResult<TemplatePart[]> {
+  const parts: TemplatePart[] = [];
+  let cursor = 0;
+  while (cursor < source.length) {
+    const open = source.indexOf("{{", cursor);
+    if (open < 0) break;
+    const close = source.indexOf("}}", open + 2);
+    if (close < 0) return { ok: false, error: `"{{" at position ${open + 1} is never closed with "}}"` };
+    if (open > cursor) parts.push({ kind: "text", text: source.slice(cursor, open) });
+    const inner = source.slice(open + 2, close).trim();
+    if (inner.length === 0) return { ok: false, error: `empty template "{{}}" at position ${open + 1}` };
+    const path = parsePath(inner);
+    if (!path.ok) return { ok: false, error: `malformed template {{${inner}}}: ${path.error}` };
+    const [root, ...rest] = path.value;
+    if (typeof root !== "string" || !roots.includes(root)) {
+      return {
+        ok: false,
+        error: `template {{${inner}}} must start with ${roots.map((r) => `"${r}"`).join(" or ")}`,
+      };
+    }
+    parts.push({ kind: "ref", root, path: rest, source: inner });
+    cursor = close + 2;
+  }
+  if (cursor < source.length) {
+    const tail = source.slice(cursor);
+    if (tail.includes("}}") && !tail.includes("{{")) {
+      return { ok: false, error: `"}}" at position ${cursor + tail.indexOf("}}") + 1} has no opening "{{"` };
+    }
+    parts.push({ kind: "text", text: tail });
+  }
+  return { ok: true, value: parts };
+}
+
+/** Every string leaf of a JSON value, with its path relative to the value. */
+export function* stringLeaves(value: unknown, path: PathSegment[] = []): Generator<[PathSegment[], string]> {
+  if (typeof value === "string") {
+    yield [path, value];
+  } else if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) yield* stringLeaves(item, [...path, index]);
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) yield* stringLeaves(item, [...path, key]);
+  }
+}

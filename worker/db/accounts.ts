@@ -1,0 +1,161 @@
+// Tenants, users and sessions: sign-up, login, logout and session lookup. These run before a tenant is
+// known, so they are the only queries not scoped by a tenant id; each one is keyed by a secret's hash
+// or by the email being authenticated.
+import { and, eq, gt } from "drizzle-orm";
+import {
+  newId,
+  PBKDF2_ITERATIONS,
+  pbkdf2Sha256Hex,
+  randomBytes,
+  sha256Hex,
+  timingSafeEqualHex,
+  toHex,
+} from "../auth/crypto";
+import { clearBucket, type RateLimit, recordHit, retryAfterMs } from "../auth/rate-limit";
+import { conflict, TroupeError, uniqueViolation } from "../errors";
+import type { Db } from "./client";
+import { sessions, tenants, users } from "./schema";
+
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+const FAILURE_WINDOW_MS = 15 * 60 * 1000;
+const MAX_FAILURES_PER_EMAIL = 5;
+const MAX_FAILURES_PER_IP = 50;
+const MAX_SIGNUPS_PER_IP_PER_HOUR = 20;
+
+export interface Account {
+  user: { id: string; email: string };
+  tenant: { id: string; name: string };
+}
+export interface NewSession extends Account {
+  token: string;
+  expiresAt: Date;
+}
+
+const emailLimit = (email: string): RateLimit => ({
+  bucket: `login-email:${email}`,
+  max: MAX_FAILURES_PER_EMAIL,
+  windowMs: FAILURE_WINDOW_MS,
+});
+const ipLimit = (ip: string): RateLimit => ({
+  bucket: `login-ip:${ip}`,
+  max: MAX_FAILURES_PER_IP,
+  windowMs: FAILURE_WINDOW_MS,
+});
+const signupLimit = (ip: string): RateLimit => ({
+  bucket: `signup-ip:${ip}`,
+  max: MAX_SIGNUPS_PER_IP_PER_HOUR,
+  windowMs: 60 * 60 * 1000,
+});
+
+function tooMany(waitMs: number, what: string): TroupeError {
+  const seconds = Math.ceil(waitMs / 1000);
+  return new TroupeError("TOO_MANY_REQUESTS", `too many ${what}; try again in ${seconds} s`);
+}
+
+function sessionRow(tenantId: string, userId: string, tokenHash: string, now: number) {
+  return { tokenHash, tenantId, userId, createdAt: new Date(now), expiresAt: new Date(now + SESSION_TTL_MS) };
+}
+
+export async function signup(
+  db: Db,
+  input: { tenantName: string; email: string; password: string },
+  clientIp: string,
+  now: number,
+): Promise<NewSession> {
+  const wait = await retryAfterMs(db, signupLimit(clientIp), now);
+  if (wait > 0) throw tooMany(wait, "sign-ups from this address");
+  const tenantId = newId("ten");
+  const userId = newId("usr");
+  const salt = toHex(randomBytes(16));
+  const passwordHash = await pbkdf2Sha256Hex(input.password, salt, PBKDF2_ITERATIONS);
+  const token = toHex(randomBytes(32));
+  const session = sessionRow(tenantId, userId, await sha256Hex(token), now);
+  try {
+    await db.batch([
+      db.insert(tenants).values({ id: tenantId, name: input.tenantName, createdAt: new Date(now) }),
+      db.insert(users).values({
+        id: userId,
+        tenantId,
+        email: input.email,
+        passwordHash,
+        passwordSalt: salt,
+        passwordIterations: PBKDF2_ITERATIONS,
+        createdAt: new Date(now),
+      }),
+      db.insert(sessions).values(session),
+    ]);
+  } catch (error) {
+    if (uniqueViolation(error)) throw conflict("email", "is already registered; log in instead");
+    throw error;
+  }
+  await recordHit(db, signupLimit(clientIp), now);
+  return {
+    token,
+    expiresAt: session.expiresAt,
+    user: { id: userId, email: input.email },
+    tenant: { id: tenantId, name: input.tenantName },
+  };
+}
+
+/** Verifies the password; failures are counted per email and per IP, and refused once over the limit. */
+export async function login(
+  db: Db,
+  input: { email: string; password: string },
+  clientIp: string,
+  now: number,
+): Promise<NewSession> {
+  const waits = await Promise.all([
+    retryAfterMs(db, emailLimit(input.email), now),
+    retryAfterMs(db, ipLimit(clientIp), now),
+  ]);
+  const wait = Math.max(...waits);
+  if (wait > 0) throw tooMany(wait, "failed logins");
+
+  const [row] = await db
+    .select({ user: users, tenant: tenants })
+    .from(users)
+    .innerJoin(tenants, eq(tenants.id, users.tenantId))
+    .where(eq(users.email, input.email));
+  // Hash even for an unknown email so the response time does not tell which emails exist.
+  const salt = row?.user.passwordSalt ?? "00".repeat(16);
+  const hash = await pbkdf2Sha256Hex(input.password, salt, row?.user.passwordIterations ?? PBKDF2_ITERATIONS);
+  if (!row || !timingSafeEqualHex(hash, row.user.passwordHash)) {
+    await Promise.all([recordHit(db, emailLimit(input.email), now), recordHit(db, ipLimit(clientIp), now)]);
+    throw new TroupeError("UNAUTHORIZED", "email or password is incorrect");
+  }
+  await clearBucket(db, emailLimit(input.email).bucket);
+  const token = toHex(randomBytes(32));
+  const session = sessionRow(row.tenant.id, row.user.id, await sha256Hex(token), now);
+  await db.insert(sessions).values(session);
+  return {
+    token,
+    expiresAt: session.expiresAt,
+    user: { id: row.user.id, email: row.user.email },
+    tenant: { id: row.tenant.id, name: row.tenant.name },
+  };
+}
+
+export async function findSession(db: Db, token: string, now: number): Promise<Account | undefined> {
+  if (!/^[0-9a-f]{64}$/.test(token)) return undefined;
+  const tokenHash = await sha256Hex(token);
+  const [row] = await db
+    .select({ user: users, tenant: tenants })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .innerJoin(tenants, eq(tenants.id, sessions.tenantId))
+    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date(now))));
+  if (!row) return undefined;
+  return {
+    user: { id: row.user.id, email: row.user.email },
+    tenant: { id: row.tenant.id, name: row.tenant.name },
+  };
+}
+
+export async function endSession(db: Db, token: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.tokenHash, await sha256Hex(token)));
+}
+
+export async function tenantName(db: Db, tenantId: string): Promise<string | undefined> {
+  const [row] = await db.select({ name: tenants.name }).from(tenants).where(eq(tenants.id, tenantId));
+  return row?.name;
+}

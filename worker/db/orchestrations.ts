@@ -1,0 +1,273 @@
+// Orchestrations of one tenant, with every version kept so executions can pin the one they ran.
+// The header row holds the current version; orchestration_versions holds each definition ever saved.
+import { and, asc, desc, eq, like, sql } from "drizzle-orm";
+import type { z } from "zod";
+import { newId } from "../auth/crypto";
+import { conflict, invalid, notFound, uniqueViolation } from "../errors";
+import { type FieldIssue, formatPath } from "../schemas/common";
+import { definitionWarnings } from "../schemas/definition-warnings";
+import {
+  type OrchestrationDefinition,
+  type OrchestrationInput,
+  type orchestrationUpdateSchema,
+  validateDefinition,
+} from "../schemas/orchestration";
+import type { Actor, Db } from "./client";
+import type { RoleStore } from "./roles";
+import { orchestrations, orchestrationVersions } from "./schema";
+
+export interface Orchestration extends OrchestrationDefinition {
+  id: string;
+  version: number;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  /** References that do not resolve yet (missing roles, unknown context keys); never blocking. */
+  warnings: FieldIssue[];
+}
+
+export interface OrchestrationVersionSummary {
+  version: number;
+  createdBy: string;
+  createdAt: string;
+}
+
+type Updates = z.infer<typeof orchestrationUpdateSchema>["updates"];
+
+function parseOrThrow(definition: unknown, at: string[]): OrchestrationDefinition {
+  const parsed = validateDefinition(definition);
+  if (!parsed.success) {
+    throw invalid(
+      parsed.error.issues.map((i) => ({ path: formatPath([...at, ...i.path]), message: i.message })),
+    );
+  }
+  return parsed.data;
+}
+
+export class OrchestrationStore {
+  constructor(
+    private readonly db: Db,
+    private readonly actor: Actor,
+    private readonly roles: RoleStore,
+  ) {}
+
+  private get scope() {
+    return eq(orchestrations.tenantId, this.actor.tenantId);
+  }
+
+  /** Header rows joined with the definition of their current version. */
+  private selectCurrent() {
+    return this.db
+      .select({ header: orchestrations, definition: orchestrationVersions.definition })
+      .from(orchestrations)
+      .innerJoin(
+        orchestrationVersions,
+        and(
+          eq(orchestrationVersions.orchestrationId, orchestrations.id),
+          eq(orchestrationVersions.version, orchestrations.version),
+        ),
+      );
+  }
+
+  private async withWarnings(
+    rows: { header: typeof orchestrations.$inferSelect; definition: unknown }[],
+  ): Promise<Orchestration[]> {
+    if (rows.length === 0) return [];
+    const roleNames = await this.roles.names();
+    return rows.map(({ header, definition }) => {
+      const def = definition as OrchestrationDefinition;
+      return {
+        id: header.id,
+        name: header.name,
+        description: header.description,
+        tags: header.tags,
+        isActive: header.isActive,
+        steps: def.steps,
+        version: header.version,
+        createdBy: header.createdBy,
+        createdAt: header.createdAt.toISOString(),
+        updatedAt: header.updatedAt.toISOString(),
+        warnings: definitionWarnings(def, roleNames),
+      };
+    });
+  }
+
+  async list(
+    filter: { tags?: string[]; activeOnly?: boolean; search?: string } = {},
+  ): Promise<Orchestration[]> {
+    const conditions = [this.scope];
+    if (filter.activeOnly) conditions.push(eq(orchestrations.isActive, true));
+    for (const tag of filter.tags ?? []) {
+      conditions.push(
+        sql`exists (select 1 from json_each(${orchestrations.tags}) where json_each.value = ${tag})`,
+      );
+    }
+    if (filter.search) {
+      conditions.push(
+        like(orchestrations.name, sql`${`%${filter.search.replace(/[\\%_]/g, "\\$&")}%`} escape '\\'`),
+      );
+    }
+    const rows = await this.selectCurrent()
+      .where(and(...conditions))
+      .orderBy(asc(orchestrations.name));
+    return this.withWarnings(rows);
+  }
+
+  /** By id or by name; with `version`, the definition as it was at that version. */
+  async get(nameOrId: string, version?: number): Promise<Orchestration> {
+    const [row] = await this.selectCurrent()
+      .where(
+        and(this.scope, sql`(${orchestrations.id} = ${nameOrId} or ${orchestrations.name} = ${nameOrId})`),
+      )
+      .orderBy(sql`${orchestrations.id} = ${nameOrId} desc`)
+      .limit(1);
+    if (!row) throw notFound("orchestration", nameOrId);
+    if (version === undefined || version === row.header.version) {
+      const [full] = await this.withWarnings([row]);
+      if (!full) throw notFound("orchestration", nameOrId);
+      return full;
+    }
+    const [old] = await this.db
+      .select()
+      .from(orchestrationVersions)
+      .where(
+        and(
+          eq(orchestrationVersions.tenantId, this.actor.tenantId),
+          eq(orchestrationVersions.orchestrationId, row.header.id),
+          eq(orchestrationVersions.version, version),
+        ),
+      );
+    if (!old) throw notFound(`version ${version} of orchestration`, nameOrId);
+    const def = old.definition as OrchestrationDefinition;
+    const [full] = await this.withWarnings([{ header: { ...row.header, ...def, version }, definition: def }]);
+    if (!full) throw notFound("orchestration", nameOrId);
+    return { ...full, updatedAt: old.createdAt.toISOString() };
+  }
+
+  async versions(orchestrationId: string): Promise<OrchestrationVersionSummary[]> {
+    const header = await this.header(orchestrationId);
+    const rows = await this.db
+      .select({
+        version: orchestrationVersions.version,
+        createdBy: orchestrationVersions.createdBy,
+        createdAt: orchestrationVersions.createdAt,
+      })
+      .from(orchestrationVersions)
+      .where(
+        and(
+          eq(orchestrationVersions.tenantId, this.actor.tenantId),
+          eq(orchestrationVersions.orchestrationId, header.id),
+        ),
+      )
+      .orderBy(desc(orchestrationVersions.version));
+    return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
+  }
+
+  async create(input: OrchestrationInput): Promise<Orchestration> {
+    const definition = parseOrThrow(input, []);
+    const id = newId("orc");
+    const now = new Date();
+    try {
+      await this.db.batch([
+        this.db.insert(orchestrations).values({
+          id,
+          tenantId: this.actor.tenantId,
+          name: definition.name,
+          description: definition.description,
+          tags: definition.tags,
+          isActive: definition.isActive,
+          version: 1,
+          createdBy: this.actor.principal,
+          createdAt: now,
+          updatedAt: now,
+        }),
+        this.db.insert(orchestrationVersions).values({
+          orchestrationId: id,
+          version: 1,
+          tenantId: this.actor.tenantId,
+          definition,
+          createdBy: this.actor.principal,
+          createdAt: now,
+        }),
+      ]);
+    } catch (error) {
+      if (uniqueViolation(error)) {
+        throw conflict("name", `an orchestration named "${definition.name}" already exists`);
+      }
+      throw error;
+    }
+    return this.get(id);
+  }
+
+  /** Applies `updates` to the current definition as a new version; concurrent updates cannot both win. */
+  async update(orchestrationId: string, updates: Updates, expectedVersion?: number): Promise<Orchestration> {
+    const current = await this.get(orchestrationId);
+    if (current.id !== orchestrationId) throw notFound("orchestration", orchestrationId);
+    if (expectedVersion !== undefined && expectedVersion !== current.version) {
+      throw conflict(
+        "expectedVersion",
+        `is ${expectedVersion}, but the orchestration is at version ${current.version}`,
+      );
+    }
+    const { name, description, tags, isActive, steps } = { ...current, ...updates };
+    const definition = parseOrThrow({ name, description, tags, isActive, steps }, ["updates"]);
+    const version = current.version + 1;
+    const now = new Date();
+    try {
+      await this.db.batch([
+        // Inserting the version row first makes a concurrent update fail on its primary key.
+        this.db.insert(orchestrationVersions).values({
+          orchestrationId,
+          version,
+          tenantId: this.actor.tenantId,
+          definition,
+          createdBy: this.actor.principal,
+          createdAt: now,
+        }),
+        this.db
+          .update(orchestrations)
+          .set({ name, description, tags, isActive, version, updatedAt: now })
+          .where(
+            and(
+              this.scope,
+              eq(orchestrations.id, orchestrationId),
+              eq(orchestrations.version, current.version),
+            ),
+          ),
+      ]);
+    } catch (error) {
+      const columns = uniqueViolation(error);
+      if (columns?.includes("orchestrations.name")) {
+        throw conflict("updates.name", `an orchestration named "${name}" already exists`);
+      }
+      if (columns) throw conflict("orchestrationId", "was updated concurrently; fetch it again and retry");
+      throw error;
+    }
+    return this.get(orchestrationId);
+  }
+
+  async delete(orchestrationId: string): Promise<{ id: string; deleted: true }> {
+    const header = await this.header(orchestrationId);
+    await this.db.batch([
+      this.db
+        .delete(orchestrationVersions)
+        .where(
+          and(
+            eq(orchestrationVersions.tenantId, this.actor.tenantId),
+            eq(orchestrationVersions.orchestrationId, header.id),
+          ),
+        ),
+      this.db.delete(orchestrations).where(and(this.scope, eq(orchestrations.id, header.id))),
+    ]);
+    return { id: header.id, deleted: true };
+  }
+
+  private async header(orchestrationId: string) {
+    const [row] = await this.db
+      .select()
+      .from(orchestrations)
+      .where(and(this.scope, eq(orchestrations.id, orchestrationId)));
+    if (!row) throw notFound("orchestration", orchestrationId);
+    return row;
+  }
+}

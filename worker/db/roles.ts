@@ -1,0 +1,157 @@
+// Roles of one tenant. The tenant is fixed at construction from the authenticated actor; every query
+// below filters by it, so another tenant's role is indistinguishable from one that does not exist.
+import { and, asc, eq, like, or, sql } from "drizzle-orm";
+import { newId } from "../auth/crypto";
+import { conflict, invalid, notFound, uniqueViolation } from "../errors";
+import { formatPath } from "../schemas/common";
+import { normalizeRole, type RoleDefinition, type RoleInput, type RoleUpdates } from "../schemas/role";
+import type { Actor, Db } from "./client";
+import { roles } from "./schema";
+
+export interface Role extends RoleDefinition {
+  id: string;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+type RoleRow = typeof roles.$inferSelect;
+
+function toRole(row: RoleRow): Role {
+  return {
+    id: row.id,
+    ...(row.definition as RoleDefinition),
+    name: row.name,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function normalizeOrThrow(
+  input: RoleInput | RoleUpdates,
+  base?: RoleDefinition,
+  at: string[] = [],
+): RoleDefinition {
+  const result = normalizeRole(input, base);
+  if (!result.ok) {
+    throw invalid(result.issues.map((i) => ({ path: formatPath([...at, ...i.path]), message: i.message })));
+  }
+  return result.role;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export class RoleStore {
+  constructor(
+    private readonly db: Db,
+    private readonly actor: Actor,
+  ) {}
+
+  private get scope() {
+    return eq(roles.tenantId, this.actor.tenantId);
+  }
+
+  async list(filter: { search?: string; tool?: string } = {}): Promise<Role[]> {
+    const conditions = [this.scope];
+    if (filter.search) {
+      const pattern = `%${escapeLike(filter.search)}%`;
+      const match = or(
+        like(roles.name, sql`${pattern} escape '\\'`),
+        like(sql`json_extract(${roles.definition}, '$.basePrompt')`, sql`${pattern} escape '\\'`),
+      );
+      if (match) conditions.push(match);
+    }
+    if (filter.tool) {
+      conditions.push(
+        sql`exists (select 1 from json_each(${roles.tools}) where json_each.value = ${filter.tool})`,
+      );
+    }
+    const rows = await this.db
+      .select()
+      .from(roles)
+      .where(and(...conditions))
+      .orderBy(asc(roles.name));
+    return rows.map(toRole);
+  }
+
+  async get(nameOrId: string): Promise<Role> {
+    const [row] = await this.db
+      .select()
+      .from(roles)
+      .where(and(this.scope, or(eq(roles.id, nameOrId), eq(roles.name, nameOrId))))
+      .orderBy(sql`${roles.id} = ${nameOrId} desc`)
+      .limit(1);
+    if (!row) throw notFound("role", nameOrId);
+    return toRole(row);
+  }
+
+  async getById(roleId: string): Promise<Role> {
+    const [row] = await this.db
+      .select()
+      .from(roles)
+      .where(and(this.scope, eq(roles.id, roleId)));
+    if (!row) throw notFound("role", roleId);
+    return toRole(row);
+  }
+
+  async names(): Promise<Set<string>> {
+    const rows = await this.db.select({ name: roles.name }).from(roles).where(this.scope);
+    return new Set(rows.map((r) => r.name));
+  }
+
+  async create(input: RoleInput): Promise<Role> {
+    const definition = normalizeOrThrow(input);
+    const now = new Date();
+    const id = newId("rol");
+    try {
+      const [row] = await this.db
+        .insert(roles)
+        .values({
+          id,
+          tenantId: this.actor.tenantId,
+          name: definition.name,
+          definition,
+          tools: definition.tools,
+          createdBy: this.actor.principal,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      if (!row) throw new Error("insert returned no row");
+      return toRole(row);
+    } catch (error) {
+      if (uniqueViolation(error)) throw conflict("name", `a role named "${definition.name}" already exists`);
+      throw error;
+    }
+  }
+
+  async update(roleId: string, updates: RoleUpdates): Promise<Role> {
+    const current = await this.getById(roleId);
+    const definition = normalizeOrThrow(updates, current, ["updates"]);
+    try {
+      const [row] = await this.db
+        .update(roles)
+        .set({ name: definition.name, definition, tools: definition.tools, updatedAt: new Date() })
+        .where(and(this.scope, eq(roles.id, roleId)))
+        .returning();
+      if (!row) throw notFound("role", roleId);
+      return toRole(row);
+    } catch (error) {
+      if (uniqueViolation(error))
+        throw conflict("updates.name", `a role named "${definition.name}" already exists`);
+      throw error;
+    }
+  }
+
+  async delete(roleId: string): Promise<{ id: string; deleted: true }> {
+    const deleted = await this.db
+      .delete(roles)
+      .where(and(this.scope, eq(roles.id, roleId)))
+      .returning({ id: roles.id });
+    if (deleted.length === 0) throw notFound("role", roleId);
+    return { id: roleId, deleted: true };
+  }
+}

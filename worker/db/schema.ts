@@ -1,0 +1,160 @@
+// D1 tables (drizzle). Every tenant-owned table carries tenant_id, and every query goes through the
+// tenant-scoped stores in this folder. SQL migrations in migrations/ are generated from this file.
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const createdAt = () =>
+  integer("created_at", { mode: "timestamp_ms" })
+    .notNull()
+    .default(sql`(cast(unixepoch('subsecond') * 1000 as integer))`);
+
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: createdAt(),
+});
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    passwordSalt: text("password_salt").notNull(),
+    passwordIterations: integer("password_iterations").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("users_email_unique").on(t.email), index("users_tenant_idx").on(t.tenantId)],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    /** SHA-256 of the session token; the token itself exists only in the user's cookie. */
+    tokenHash: text("token_hash").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** The readable start of the key (e.g. `trp_Ab12Cd`), shown in lists to tell keys apart. */
+    prefix: text("prefix").notNull(),
+    /** SHA-256 of the whole key, hex. */
+    keyHash: text("key_hash").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("api_keys_hash_unique").on(t.keyHash),
+    uniqueIndex("api_keys_tenant_name_unique").on(t.tenantId, t.name),
+  ],
+);
+
+/** Fixed-window counters for login failures, keyed by "email:<address>" or "ip:<address>". */
+export const rateLimits = sqliteTable("rate_limits", {
+  bucket: text("bucket").primaryKey(),
+  count: integer("count").notNull(),
+  windowEndsAt: integer("window_ends_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const roles = sqliteTable(
+  "roles",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** PERSISTED CONTRACT v1: RoleDefinition (worker/schemas/role.ts) as JSON. */
+    definition: text("definition", { mode: "json" }).notNull(),
+    tools: text("tools", { mode: "json" }).$type<string[]>().notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("roles_tenant_name_unique").on(t.tenantId, t.name)],
+);
+
+export const orchestrations = sqliteTable(
+  "orchestrations",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description").notNull(),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
+    isActive: integer("is_active", { mode: "boolean" }).notNull(),
+    version: integer("version").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("orchestrations_tenant_name_unique").on(t.tenantId, t.name)],
+);
+
+/** Every version of every orchestration, so executions can pin the definition they ran. */
+export const orchestrationVersions = sqliteTable(
+  "orchestration_versions",
+  {
+    orchestrationId: text("orchestration_id")
+      .notNull()
+      .references(() => orchestrations.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    /** PERSISTED CONTRACT v1: OrchestrationDefinition (worker/schemas/orchestration.ts) as JSON. */
+    definition: text("definition", { mode: "json" }).notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orchestrationId, t.version] })],
+);
+
+/** An index of executions; each execution's Durable Object is the source of truth. */
+export const executions = sqliteTable(
+  "executions",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    orchestrationId: text("orchestration_id").notNull(),
+    orchestrationName: text("orchestration_name").notNull(),
+    orchestrationVersion: integer("orchestration_version").notNull(),
+    status: text("status", { enum: ["pending", "running", "completed", "failed", "cancelled"] }).notNull(),
+    idempotencyKey: text("idempotency_key"),
+    error: text("error"),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    startedAt: integer("started_at", { mode: "timestamp_ms" }),
+    finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    index("executions_tenant_created_idx").on(t.tenantId, t.createdAt),
+    index("executions_tenant_orchestration_idx").on(t.tenantId, t.orchestrationId),
+    index("executions_status_idx").on(t.status, t.updatedAt),
+    uniqueIndex("executions_tenant_idempotency_unique").on(t.tenantId, t.idempotencyKey),
+  ],
+);

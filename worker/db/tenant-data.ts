@@ -1,0 +1,25 @@
+// The one data-access entry for authenticated work: every store is bound to the actor's tenant.
+import { tenantName } from "./accounts";
+import { ApiKeyStore } from "./api-keys";
+import type { Actor, Db } from "./client";
+import { OrchestrationStore } from "./orchestrations";
+import { RoleStore } from "./roles";
+
+export class TenantData {
+  readonly roles: RoleStore;
+  readonly orchestrations: OrchestrationStore;
+  readonly apiKeys: ApiKeyStore;
+
+  constructor(
+    readonly db: Db,
+    readonly actor: Actor,
+  ) {
+    this.roles = new RoleStore(db, actor);
+    this.orchestrations = new OrchestrationStore(db, actor, this.roles);
+    this.apiKeys = new ApiKeyStore(db, actor);
+  }
+
+  tenantName(): Promise<string | undefined> {
+    return tenantName(this.db, this.actor.tenantId);
+  }
+}

@@ -1,0 +1,76 @@
+// Small zod building blocks and the one place that turns zod issues into messages naming the field.
+// Shared by the API, the engine and the dashboard: no runtime imports beyond zod.
+import { z } from "zod";
+
+/** A name a person types: trimmed, 1..max characters, no control characters. */
+export function displayName(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\p{Cc}]*$/u, "must not contain control characters");
+}
+
+export const idSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(64, "must be at most 64 characters");
+
+/** Any JSON value; size is bounded by the caller (see `withinJsonSize`). */
+export const jsonValue = z.json();
+export type JsonValue = z.infer<typeof jsonValue>;
+
+export function jsonSize(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value) ?? "").byteLength;
+}
+
+/** Renders `["steps", 2, "condition"]` as `steps[2].condition`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else if (typeof segment === "string" && /^[A-Za-z_$][\w$]*$/.test(segment))
+      out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(String(segment))}]`;
+  }
+  return out;
+}
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export function issuesOf(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
+/** `steps[2].condition.operator: "equals" is not one of ...; name: must not be empty` */
+export function describeIssues(issues: readonly FieldIssue[]): string {
+  return issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join("; ");
+}
+
+/** Unique values in an array, reported at the index of the first repeat. */
+export function uniqueBy<T>(
+  items: readonly T[],
+  key: (item: T) => string,
+  ctx: z.RefinementCtx,
+  what: string,
+) {
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const k = key(item);
+    const first = seen.get(k);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [index],
+        message: `${what} "${k}" is already used at [${first}]`,
+      });
+    } else {
+      seen.set(k, index);
+    }
+  });
+}

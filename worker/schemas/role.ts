@@ -1,0 +1,151 @@
+// The role (agent) definition as users write it, and its normalized stored form.
+// Accepts the usage guide's shapes verbatim, including the top-level `needsTools` of its first example.
+import { z } from "zod";
+import { displayName, idSchema, uniqueBy } from "./common";
+
+export const ROLE_NAME_MAX = 100;
+export const BASE_PROMPT_MAX_CHARS = 100_000;
+export const CONTEXT_TOKENS_MAX = 10_000_000;
+export const META_TOOL = "meta";
+
+export const roleName = displayName(ROLE_NAME_MAX);
+
+const capabilitiesInput = z.strictObject({
+  needsCoding: z.boolean().optional(),
+  needsTools: z.boolean().optional(),
+  needsReasoning: z.boolean().optional(),
+});
+
+const contextTokens = z
+  .int("must be a whole number of tokens")
+  .min(0, "must not be negative")
+  .max(CONTEXT_TOKENS_MAX, `must be at most ${CONTEXT_TOKENS_MAX}`);
+
+const contextLimitsInput = z.strictObject({
+  minContext: contextTokens.optional(),
+  maxContext: contextTokens.min(1, "must be at least 1").optional(),
+});
+
+const hyperparametersInput = z.strictObject({
+  temperature: z.number().min(0, "must be between 0 and 2").max(2, "must be between 0 and 2").optional(),
+  maxTokens: z.int("must be a whole number").min(1, "must be at least 1").max(1_000_000).optional(),
+  topP: z.number().gt(0, "must be in (0, 1]").max(1, "must be in (0, 1]").optional(),
+  model: z.string().trim().min(1, "must not be empty").max(200).optional(),
+});
+
+const toolName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must be a lowercase tool name such as "meta" (a-z, 0-9, _ . -)');
+
+const roleFields = {
+  name: roleName,
+  description: z.string().max(2000, "must be at most 2000 characters").optional(),
+  basePrompt: z
+    .string()
+    .min(1, "must not be empty")
+    .max(BASE_PROMPT_MAX_CHARS, `must be at most ${BASE_PROMPT_MAX_CHARS} characters`),
+  capabilities: capabilitiesInput.optional(),
+  contextLimits: contextLimitsInput.optional(),
+  hyperparameters: hyperparametersInput.optional(),
+  tools: z
+    .array(toolName)
+    .max(32, "at most 32 tools")
+    .superRefine((tools, ctx) => uniqueBy(tools, (t) => t, ctx, "tool"))
+    .optional(),
+  /** The guide's first example passes this at the top level; it is folded into capabilities. */
+  needsTools: z.boolean().optional(),
+};
+
+export const roleInputSchema = z.strictObject(roleFields);
+export type RoleInput = z.input<typeof roleInputSchema>;
+
+export const roleUpdatesSchema = z
+  .strictObject({ ...roleFields, name: roleName.optional(), basePrompt: roleFields.basePrompt.optional() })
+  .refine((updates) => Object.keys(updates).length > 0, "must change at least one field");
+export type RoleUpdates = z.infer<typeof roleUpdatesSchema>;
+
+/** The stored, fully defaulted role definition. */
+export const roleDefinitionSchema = z.object({
+  name: roleName,
+  description: z.string(),
+  basePrompt: z.string(),
+  capabilities: z.object({ needsCoding: z.boolean(), needsTools: z.boolean(), needsReasoning: z.boolean() }),
+  contextLimits: z.object({ minContext: z.int(), maxContext: z.int() }),
+  hyperparameters: z.object({
+    temperature: z.number(),
+    maxTokens: z.int(),
+    topP: z.number().optional(),
+    model: z.string().optional(),
+  }),
+  tools: z.array(z.string()),
+});
+export type RoleDefinition = z.infer<typeof roleDefinitionSchema>;
+
+export const DEFAULT_CONTEXT_LIMITS = { minContext: 4096, maxContext: 128_000 } as const;
+export const DEFAULT_HYPERPARAMETERS = { temperature: 0.7, maxTokens: 4096 } as const;
+
+type Issue = { path: (string | number)[]; message: string };
+
+/**
+ * Merges input over a base (defaults for create, the stored role for update) and checks the
+ * cross-field rules. Returns the definition or the issues, each naming its field.
+ */
+export function normalizeRole(
+  input: z.infer<typeof roleInputSchema> | RoleUpdates,
+  base: RoleDefinition | undefined,
+): { ok: true; role: RoleDefinition } | { ok: false; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const capabilities = {
+    needsCoding: false,
+    needsTools: false,
+    needsReasoning: false,
+    ...base?.capabilities,
+    ...input.capabilities,
+  };
+  if (input.needsTools !== undefined) {
+    const explicit = input.capabilities?.needsTools;
+    if (explicit !== undefined && explicit !== input.needsTools) {
+      issues.push({
+        path: ["needsTools"],
+        message: "contradicts capabilities.needsTools; give one of them, or the same value in both",
+      });
+    }
+    capabilities.needsTools = input.needsTools;
+  }
+  const contextLimits = { ...DEFAULT_CONTEXT_LIMITS, ...base?.contextLimits, ...input.contextLimits };
+  if (contextLimits.minContext > contextLimits.maxContext) {
+    issues.push({
+      path: ["contextLimits", "minContext"],
+      message: `must not exceed maxContext (${contextLimits.minContext} > ${contextLimits.maxContext})`,
+    });
+  }
+  const hyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...base?.hyperparameters, ...input.hyperparameters };
+  const name = input.name ?? base?.name;
+  const basePrompt = input.basePrompt ?? base?.basePrompt;
+  if (name === undefined) issues.push({ path: ["name"], message: "is required" });
+  if (basePrompt === undefined) issues.push({ path: ["basePrompt"], message: "is required" });
+  if (issues.length > 0 || name === undefined || basePrompt === undefined) return { ok: false, issues };
+  return {
+    ok: true,
+    role: {
+      name,
+      description: input.description ?? base?.description ?? "",
+      basePrompt,
+      capabilities,
+      contextLimits,
+      hyperparameters,
+      tools: input.tools ?? base?.tools ?? [],
+    },
+  };
+}
+
+export const roleRefSchema = z.strictObject({ roleId: idSchema });
+export const roleLookupSchema = z.strictObject({
+  nameOrId: z.string().trim().min(1, "must not be empty").max(200),
+});
+export const roleListSchema = z
+  .strictObject({
+    search: z.string().trim().max(200).optional(),
+    tool: toolName.optional(),
+  })
+  .optional();

@@ -1,0 +1,15 @@
+// The whole API: one router per noun. Clients import `AppRouter` for end-to-end types.
+import { router } from "../init";
+import { apiKeyRouter } from "./api-key";
+import { authRouter } from "./auth";
+import { orchestrationRouter } from "./orchestration";
+import { roleRouter } from "./role";
+
+export const appRouter = router({
+  auth: authRouter,
+  apiKey: apiKeyRouter,
+  role: roleRouter,
+  orchestrationManagement: orchestrationRouter,
+});
+
+export type AppRouter = typeof appRouter;
