@@ -84,32 +84,36 @@ export function parseTemplate(
   let cursor = 0;
   while (cursor < source.length) {
     const open = source.indexOf("{{", cursor);
+    const textEnd = open < 0 ? source.length : open;
+    // A "}}" in literal text is almost always a mistyped opening ("{context.plan}}"), wherever it is.
+    const stray = source.indexOf("}}", cursor);
+    if (stray >= 0 && stray < textEnd) {
+      return { ok: false, error: `"}}" at position ${stray + 1} has no opening "{{"` };
+    }
+    if (textEnd > cursor) parts.push({ kind: "text", text: source.slice(cursor, textEnd) });
     if (open < 0) break;
     const close = source.indexOf("}}", open + 2);
     if (close < 0) return { ok: false, error: `"{{" at position ${open + 1} is never closed with "}}"` };
-    if (open > cursor) parts.push({ kind: "text", text: source.slice(cursor, open) });
-    const inner = source.slice(open + 2, close).trim();
-    if (inner.length === 0) return { ok: false, error: `empty template "{{}}" at position ${open + 1}` };
-    const path = parsePath(inner);
-    if (!path.ok) return { ok: false, error: `malformed template {{${inner}}}: ${path.error}` };
-    const [root, ...rest] = path.value;
-    if (typeof root !== "string" || !roots.includes(root)) {
-      return {
-        ok: false,
-        error: `template {{${inner}}} must start with ${roots.map((r) => `"${r}"`).join(" or ")}`,
-      };
-    }
-    parts.push({ kind: "ref", root, path: rest, source: inner });
+    const ref = parseRef(source.slice(open + 2, close).trim(), open, roots);
+    if (!ref.ok) return ref;
+    parts.push(ref.value);
     cursor = close + 2;
   }
-  if (cursor < source.length) {
-    const tail = source.slice(cursor);
-    if (tail.includes("}}") && !tail.includes("{{")) {
-      return { ok: false, error: `"}}" at position ${cursor + tail.indexOf("}}") + 1} has no opening "{{"` };
-    }
-    parts.push({ kind: "text", text: tail });
-  }
   return { ok: true, value: parts };
+}
+
+function parseRef(inner: string, open: number, roots: readonly string[]): ParseResult<TemplateRef> {
+  if (inner.length === 0) return { ok: false, error: `empty template "{{}}" at position ${open + 1}` };
+  const path = parsePath(inner);
+  if (!path.ok) return { ok: false, error: `malformed template {{${inner}}}: ${path.error}` };
+  const [root, ...rest] = path.value;
+  if (typeof root !== "string" || !roots.includes(root)) {
+    const allowed = roots.map((r) => `"${r}"`).join(" or ");
+    const hint =
+      root === "output" ? "; {{output}} is the step's own result, usable only in outputMapping" : "";
+    return { ok: false, error: `template {{${inner}}} must start with ${allowed}${hint}` };
+  }
+  return { ok: true, value: { kind: "ref", root, path: rest, source: inner } };
 }
 
 /** Every string leaf of a JSON value, with its path relative to the value. */

@@ -39,9 +39,19 @@ export function makeClient(options: ClientOptions = {}) {
       }),
     ],
   });
-  return Object.assign(client, { jar });
+  // The tRPC client is a Proxy that answers every property with a procedure path, so `Object.assign`
+  // would hide the jar behind it; a wrapping Proxy hands out the jar itself.
+  return new Proxy(client, {
+    get: (target, property, receiver) => (property === "jar" ? jar : Reflect.get(target, property, receiver)),
+  }) as typeof client & { jar: typeof jar };
 }
 export type TestClient = ReturnType<typeof makeClient>;
+
+/** The session token a client's cookie jar holds (64 hex characters), or "" when signed out. */
+export function sessionTokenOf(client: { jar: { cookie?: string } }): string {
+  const match = /^troupe_session=([0-9a-f]{64})$/.exec(client.jar.cookie ?? "");
+  return match?.[1] ?? "";
+}
 
 let counter = 0;
 export function uniqueEmail(label = "user"): string {
@@ -50,6 +60,26 @@ export function uniqueEmail(label = "user"): string {
 }
 
 export const PASSWORD = "correct horse battery staple";
+
+let ipCounter = crypto.getRandomValues(new Uint16Array(1))[0] ?? 0;
+/** A client address no other test uses, so per-IP rate limits do not leak between tests. */
+export function uniqueIp(): string {
+  ipCounter = (ipCounter + 1) % 65_536;
+  return `198.18.${ipCounter >> 8}.${ipCounter & 255}`;
+}
+
+/** POSTs `input` to a tRPC mutation as a plain JSON request, e.g. to a non-localhost origin. */
+export function postTrpc(
+  url: string,
+  input: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return workerFetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(input),
+  });
+}
 
 /** Signs up a new tenant and returns a client holding its session cookie. */
 export async function newTenant(label = "tenant") {

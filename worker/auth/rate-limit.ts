@@ -1,5 +1,6 @@
-// Fixed-window failure counters in D1 (login failures per email and per IP, signups per IP).
-// One upsert per failure; a check is one indexed read. Counters reset when their window ends.
+// Fixed-window counters in D1 (login failures per email and per IP, signups per IP). An attempt takes a
+// slot first, in one atomic upsert, and gives it back if it turns out not to count: checking first and
+// recording afterwards would let a burst of parallel attempts all pass the check before any is counted.
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rateLimits } from "../db/schema";
@@ -10,26 +11,33 @@ export interface RateLimit {
   windowMs: number;
 }
 
-/** Milliseconds until the bucket accepts again, or 0 if it is under its limit now. */
-export async function retryAfterMs(db: Db, limit: RateLimit, now: number): Promise<number> {
-  const [row] = await db.select().from(rateLimits).where(eq(rateLimits.bucket, limit.bucket));
-  if (!row || row.windowEndsAt.getTime() <= now || row.count < limit.max) return 0;
-  return row.windowEndsAt.getTime() - now;
-}
-
-export async function recordHit(db: Db, limit: RateLimit, now: number): Promise<void> {
+/**
+ * Counts one attempt. Returns 0 if it is within the limit, else the milliseconds until the window
+ * ends; a refused attempt should `releaseSlot` so that only attempts that were let through count.
+ */
+export async function takeSlot(db: Db, limit: RateLimit, now: number): Promise<number> {
   const windowEnd = new Date(now + limit.windowMs);
-  const current = new Date(now);
-  await db
+  const [row] = await db
     .insert(rateLimits)
     .values({ bucket: limit.bucket, count: 1, windowEndsAt: windowEnd })
     .onConflictDoUpdate({
       target: rateLimits.bucket,
       set: {
-        count: sql`case when ${rateLimits.windowEndsAt} <= ${current.getTime()} then 1 else ${rateLimits.count} + 1 end`,
-        windowEndsAt: sql`case when ${rateLimits.windowEndsAt} <= ${current.getTime()} then ${windowEnd.getTime()} else ${rateLimits.windowEndsAt} end`,
+        count: sql`case when ${rateLimits.windowEndsAt} <= ${now} then 1 else ${rateLimits.count} + 1 end`,
+        windowEndsAt: sql`case when ${rateLimits.windowEndsAt} <= ${now} then ${windowEnd.getTime()} else ${rateLimits.windowEndsAt} end`,
       },
-    });
+    })
+    .returning();
+  if (!row || row.count <= limit.max) return 0;
+  return Math.max(row.windowEndsAt.getTime() - now, 1);
+}
+
+/** Gives back a slot taken by `takeSlot` for an attempt that does not count (refused, or succeeded). */
+export async function releaseSlot(db: Db, limit: RateLimit): Promise<void> {
+  await db
+    .update(rateLimits)
+    .set({ count: sql`max(${rateLimits.count} - 1, 0)` })
+    .where(eq(rateLimits.bucket, limit.bucket));
 }
 
 export async function clearBucket(db: Db, bucket: string): Promise<void> {

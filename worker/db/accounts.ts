@@ -11,7 +11,7 @@ import {
   timingSafeEqualHex,
   toHex,
 } from "../auth/crypto";
-import { clearBucket, type RateLimit, recordHit, retryAfterMs } from "../auth/rate-limit";
+import { clearBucket, type RateLimit, releaseSlot, takeSlot } from "../auth/rate-limit";
 import { conflict, TroupeError, uniqueViolation } from "../errors";
 import type { Db } from "./client";
 import { sessions, tenants, users } from "./schema";
@@ -52,6 +52,14 @@ function tooMany(waitMs: number, what: string): TroupeError {
   return new TroupeError("TOO_MANY_REQUESTS", `too many ${what}; try again in ${seconds} s`);
 }
 
+/** Takes a slot in every limit, or gives them all back and refuses when any is over its limit. */
+async function admit(db: Db, limits: RateLimit[], now: number, what: string): Promise<void> {
+  const wait = Math.max(...(await Promise.all(limits.map((limit) => takeSlot(db, limit, now)))));
+  if (wait <= 0) return;
+  await Promise.all(limits.map((limit) => releaseSlot(db, limit)));
+  throw tooMany(wait, what);
+}
+
 function sessionRow(tenantId: string, userId: string, tokenHash: string, now: number) {
   return { tokenHash, tenantId, userId, createdAt: new Date(now), expiresAt: new Date(now + SESSION_TTL_MS) };
 }
@@ -62,8 +70,8 @@ export async function signup(
   clientIp: string,
   now: number,
 ): Promise<NewSession> {
-  const wait = await retryAfterMs(db, signupLimit(clientIp), now);
-  if (wait > 0) throw tooMany(wait, "sign-ups from this address");
+  const limit = signupLimit(clientIp);
+  await admit(db, [limit], now, "sign-ups from this address");
   const tenantId = newId("ten");
   const userId = newId("usr");
   const salt = toHex(randomBytes(16));
@@ -85,10 +93,10 @@ export async function signup(
       db.insert(sessions).values(session),
     ]);
   } catch (error) {
+    await releaseSlot(db, limit); // only sign-ups that happened count
     if (uniqueViolation(error)) throw conflict("email", "is already registered; log in instead");
     throw error;
   }
-  await recordHit(db, signupLimit(clientIp), now);
   return {
     token,
     expiresAt: session.expiresAt,
@@ -104,12 +112,9 @@ export async function login(
   clientIp: string,
   now: number,
 ): Promise<NewSession> {
-  const waits = await Promise.all([
-    retryAfterMs(db, emailLimit(input.email), now),
-    retryAfterMs(db, ipLimit(clientIp), now),
-  ]);
-  const wait = Math.max(...waits);
-  if (wait > 0) throw tooMany(wait, "failed logins");
+  // The slots taken here stay taken if the password is wrong: they are the failure count.
+  const limits = { email: emailLimit(input.email), ip: ipLimit(clientIp) };
+  await admit(db, [limits.email, limits.ip], now, "failed logins");
 
   const [row] = await db
     .select({ user: users, tenant: tenants })
@@ -120,10 +125,9 @@ export async function login(
   const salt = row?.user.passwordSalt ?? "00".repeat(16);
   const hash = await pbkdf2Sha256Hex(input.password, salt, row?.user.passwordIterations ?? PBKDF2_ITERATIONS);
   if (!row || !timingSafeEqualHex(hash, row.user.passwordHash)) {
-    await Promise.all([recordHit(db, emailLimit(input.email), now), recordHit(db, ipLimit(clientIp), now)]);
     throw new TroupeError("UNAUTHORIZED", "email or password is incorrect");
   }
-  await clearBucket(db, emailLimit(input.email).bucket);
+  await Promise.all([clearBucket(db, limits.email.bucket), releaseSlot(db, limits.ip)]);
   const token = toHex(randomBytes(32));
   const session = sessionRow(row.tenant.id, row.user.id, await sha256Hex(token), now);
   await db.insert(sessions).values(session);

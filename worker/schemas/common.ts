@@ -52,12 +52,16 @@ export function describeIssues(issues: readonly FieldIssue[]): string {
   return issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join("; ");
 }
 
-/** Unique values in an array, reported at the index of the first repeat. */
+/**
+ * Unique values in an array, reported at the index of the first repeat (and at `field` inside it, when
+ * the value is one field of an object, so `steps[1].name` rather than `steps[1]`).
+ */
 export function uniqueBy<T>(
   items: readonly T[],
   key: (item: T) => string,
   ctx: z.RefinementCtx,
   what: string,
+  field?: string,
 ) {
   const seen = new Map<string, number>();
   items.forEach((item, index) => {
@@ -66,11 +70,34 @@ export function uniqueBy<T>(
     if (first !== undefined) {
       ctx.addIssue({
         code: "custom",
-        path: [index],
+        path: field === undefined ? [index] : [index, field],
         message: `${what} "${k}" is already used at [${first}]`,
       });
     } else {
       seen.set(k, index);
     }
+  });
+}
+
+/** `z.strictObject` whose unknown-key issue names the key and the fields that are allowed. */
+export function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  const known = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== "unrecognized_keys") return undefined;
+      const keys = issue.keys.map((key) => JSON.stringify(key)).join(", ");
+      return `unknown field${issue.keys.length > 1 ? "s" : ""} ${keys}; the fields are ${known}`;
+    },
+  });
+}
+
+/** `z.record` whose invalid-key issue carries the key schema's own message, not "Invalid key in record". */
+export function recordOf<Key extends z.core.$ZodRecordKey, Value extends z.core.SomeType>(
+  key: Key,
+  value: Value,
+) {
+  return z.record(key, value, {
+    error: (issue) =>
+      issue.code === "invalid_key" ? issue.issues.map((inner) => inner.message).join("; ") : undefined,
   });
 }

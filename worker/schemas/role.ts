@@ -1,7 +1,7 @@
 // The role (agent) definition as users write it, and its normalized stored form.
 // Accepts the usage guide's shapes verbatim, including the top-level `needsTools` of its first example.
 import { z } from "zod";
-import { displayName, idSchema, uniqueBy } from "./common";
+import { displayName, idSchema, strictObject, uniqueBy } from "./common";
 
 export const ROLE_NAME_MAX = 100;
 export const BASE_PROMPT_MAX_CHARS = 100_000;
@@ -10,7 +10,7 @@ export const META_TOOL = "meta";
 
 export const roleName = displayName(ROLE_NAME_MAX);
 
-const capabilitiesInput = z.strictObject({
+const capabilitiesInput = strictObject({
   needsCoding: z.boolean().optional(),
   needsTools: z.boolean().optional(),
   needsReasoning: z.boolean().optional(),
@@ -21,12 +21,12 @@ const contextTokens = z
   .min(0, "must not be negative")
   .max(CONTEXT_TOKENS_MAX, `must be at most ${CONTEXT_TOKENS_MAX}`);
 
-const contextLimitsInput = z.strictObject({
+const contextLimitsInput = strictObject({
   minContext: contextTokens.optional(),
   maxContext: contextTokens.min(1, "must be at least 1").optional(),
 });
 
-const hyperparametersInput = z.strictObject({
+const hyperparametersInput = strictObject({
   temperature: z.number().min(0, "must be between 0 and 2").max(2, "must be between 0 and 2").optional(),
   maxTokens: z.int("must be a whole number").min(1, "must be at least 1").max(1_000_000).optional(),
   topP: z.number().gt(0, "must be in (0, 1]").max(1, "must be in (0, 1]").optional(),
@@ -56,12 +56,14 @@ const roleFields = {
   needsTools: z.boolean().optional(),
 };
 
-export const roleInputSchema = z.strictObject(roleFields);
+export const roleInputSchema = strictObject(roleFields);
 export type RoleInput = z.input<typeof roleInputSchema>;
 
-export const roleUpdatesSchema = z
-  .strictObject({ ...roleFields, name: roleName.optional(), basePrompt: roleFields.basePrompt.optional() })
-  .refine((updates) => Object.keys(updates).length > 0, "must change at least one field");
+export const roleUpdatesSchema = strictObject({
+  ...roleFields,
+  name: roleName.optional(),
+  basePrompt: roleFields.basePrompt.optional(),
+}).refine((updates) => Object.keys(updates).length > 0, "must change at least one field");
 export type RoleUpdates = z.infer<typeof roleUpdatesSchema>;
 
 /** The stored, fully defaulted role definition. */
@@ -139,13 +141,11 @@ export function normalizeRole(
   };
 }
 
-export const roleRefSchema = z.strictObject({ roleId: idSchema });
-export const roleLookupSchema = z.strictObject({
+export const roleRefSchema = strictObject({ roleId: idSchema });
+export const roleLookupSchema = strictObject({
   nameOrId: z.string().trim().min(1, "must not be empty").max(200),
 });
-export const roleListSchema = z
-  .strictObject({
-    search: z.string().trim().max(200).optional(),
-    tool: toolName.optional(),
-  })
-  .optional();
+export const roleListSchema = strictObject({
+  search: z.string().trim().max(200).optional(),
+  tool: toolName.optional(),
+}).optional();

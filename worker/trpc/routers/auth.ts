@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { endSession, login, signup } from "../../db/accounts";
 import { displayName } from "../../schemas/common";
-import { clearedSessionCookie, sessionCookie } from "../cookies";
+import { clearedSessionCookie, readSessionCookie, sessionCookie } from "../cookies";
 import { authedProcedure, publicProcedure, router } from "../init";
 
 const email = z
@@ -26,7 +26,12 @@ export const authRouter = router({
     }),
 
   login: publicProcedure
-    .input(z.strictObject({ email, password: z.string().min(1, "must not be empty").max(256) }))
+    .input(
+      z.strictObject({
+        email,
+        password: z.string().min(1, "must not be empty").max(256, "must be at most 256 characters"),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const session = await login(ctx.db, input, ctx.clientIp, ctx.now);
       ctx.resHeaders.append("set-cookie", sessionCookie(ctx.req, session.token, session.expiresAt, ctx.now));
@@ -34,7 +39,10 @@ export const authRouter = router({
     }),
 
   logout: publicProcedure.mutation(async ({ ctx }) => {
-    if (ctx.caller.kind === "user") await endSession(ctx.db, ctx.caller.sessionToken);
+    // End whatever session the cookie names, even when an Authorization header decided the caller:
+    // clearing the browser's cookie must never leave its session alive in D1.
+    const token = readSessionCookie(ctx.req);
+    if (token) await endSession(ctx.db, token);
     ctx.resHeaders.append("set-cookie", clearedSessionCookie(ctx.req));
     return { loggedOut: true };
   }),
