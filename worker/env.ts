@@ -1,16 +1,19 @@
 // The Worker's bindings and variables, as declared in wrangler.toml, and the module's own exports
 // (so `ctx.exports` and `cloudflare:workers` are typed).
-export interface Env {
+import type { ExecutionObject } from "../durable-objects/execution";
+import type { ModelEnv } from "./models/gateway";
+
+export interface Env extends ModelEnv {
   DB: D1Database;
   ASSETS: Fetcher;
-  /** Which model provider runs steps when a role does not name one ("local" needs no network). */
-  DEFAULT_MODEL_PROVIDER?: string;
+  EXECUTIONS: DurableObjectNamespace<ExecutionObject>;
 }
 
 declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("./index");
+      durableNamespaces: "ExecutionObject";
     }
   }
 }

@@ -2,6 +2,7 @@
 import { tenantName } from "./accounts";
 import { ApiKeyStore } from "./api-keys";
 import type { Actor, Db } from "./client";
+import { ExecutionIndex } from "./executions";
 import { OrchestrationStore } from "./orchestrations";
 import { RoleStore } from "./roles";
 
@@ -9,6 +10,7 @@ export class TenantData {
   readonly roles: RoleStore;
   readonly orchestrations: OrchestrationStore;
   readonly apiKeys: ApiKeyStore;
+  readonly executions: ExecutionIndex;
 
   constructor(
     readonly db: Db,
@@ -17,6 +19,7 @@ export class TenantData {
     this.roles = new RoleStore(db, actor);
     this.orchestrations = new OrchestrationStore(db, actor, this.roles);
     this.apiKeys = new ApiKeyStore(db, actor);
+    this.executions = new ExecutionIndex(db, actor);
   }
 
   tenantName(): Promise<string | undefined> {

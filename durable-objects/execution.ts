@@ -1,0 +1,268 @@
+// The execution Durable Object: a thin durable shell around the pure engine. Every event goes through
+// one serialized path — load -> decide -> persist -> perform -> arm the one alarm — and only alarm
+// invocations call models, so no model call outlives the alarm's wall-clock limit.
+import { DurableObject } from "cloudflare:workers";
+import { newId } from "../worker/auth/crypto";
+import type { Env } from "../worker/env";
+import { callModel } from "../worker/models/gateway";
+import { decide, initialRun } from "./engine/decide";
+import type { Command, EngineEvent, JsonValue, Plan, RunStatus } from "./engine/types";
+import { type ExecutionMeta, ExecutionStore, type Loaded } from "./execution-store";
+import { type FaultPoint, faultAt } from "./fault-points";
+import { projectStatus } from "./projection";
+import { type ExecutionStatus, statusView } from "./status-view";
+
+/**
+ * An alarm invocation may run 15 minutes; an attempt starts in this one only if its deadline falls
+ * within this budget. It exceeds the largest step timeout (14 min) so a fresh invocation fits any step.
+ */
+export const INVOCATION_BUDGET_MS = 14.5 * 60 * 1000;
+/** Re-armed before any work, so a crashed invocation is picked up again this soon. */
+export const WATCHDOG_MS = 60_000;
+/** A wake this close is awaited inside the current invocation instead of through a new alarm. */
+const INLINE_WAIT_MS = 2_000;
+/** A D1 projection that failed is tried again by an alarm this much later. */
+export const PROJECTION_RETRY_MS = 30_000;
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export interface StartRequest {
+  meta: ExecutionMeta;
+  plan: Plan;
+  input: JsonValue;
+}
+
+interface InFlight {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const TERMINAL: readonly RunStatus[] = ["completed", "failed", "cancelled"];
+
+export class ExecutionObject extends DurableObject<Env> {
+  private readonly store = new ExecutionStore(this.ctx.storage);
+  /** Identifies this instance; attempts started by another (crashed) instance are detected by it. */
+  private readonly runner = newId("run");
+  private readonly inFlight = new Map<string, InFlight>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly endWaiters: ((status: RunStatus) => void)[] = [];
+  private wakeAt: number | undefined;
+  private invocationStartedAt: number | undefined;
+  /** Set when an attempt was handed to the next alarm: this invocation then only finishes what runs. */
+  private deferring = false;
+
+  /** Idempotent: the first call stores the plan and schedules the first wake-up; later calls return the status. */
+  async start(request: StartRequest): Promise<Result<ExecutionStatus>> {
+    return this.serialized(async () => {
+      const run = initialRun(
+        request.input,
+        request.plan.steps.map((s) => s.name),
+        Date.now(),
+      );
+      if (await this.store.create(request.meta, request.plan, run)) {
+        await this.ctx.storage.setAlarm(Date.now());
+        // The Worker inserted the index row as "pending": nothing to write to D1 yet.
+        await this.store.markProjected("pending");
+      }
+      return this.view();
+    });
+  }
+
+  /**
+   * Answers with the terminal status once the run has ended (at once if it already has). The
+   * benchmark times runs with it; the answer is lost if this instance restarts, so callers retry.
+   */
+  async waitForEnd(): Promise<RunStatus | "unknown"> {
+    const loaded = await this.serialized(() => this.store.load());
+    if (!loaded) return "unknown";
+    if (TERMINAL.includes(loaded.run.header.status)) return loaded.run.header.status;
+    return new Promise((resolve) => this.endWaiters.push(resolve));
+  }
+
+  async status(): Promise<Result<ExecutionStatus>> {
+    return this.serialized(() => this.view());
+  }
+
+  async cancel(reason: string): Promise<Result<ExecutionStatus>> {
+    return this.serialized(async () => {
+      await this.step({ type: "cancel", reason });
+      return this.view();
+    });
+  }
+
+  /**
+   * Used by the sweeper: makes sure a live execution (or one whose D1 row is behind) has an alarm, and
+   * re-projects at once when the index row the sweeper read (`indexStatus`) disagrees with this object.
+   */
+  async ensureAlarm(
+    indexStatus?: RunStatus,
+  ): Promise<Result<{ status: RunStatus; projected: boolean; armed: boolean }>> {
+    return this.serialized(async () => {
+      const loaded = await this.store.load();
+      if (!loaded) return { ok: false, error: "no such execution" };
+      const { status } = loaded.run.header;
+      if (indexStatus !== undefined && indexStatus !== status) await this.project(loaded);
+      const live = !TERMINAL.includes(status);
+      const armed = (live || loaded.projected !== status) && (await this.ctx.storage.getAlarm()) === null;
+      if (armed) await this.ctx.storage.setAlarm(Date.now());
+      return { ok: true, value: { status, projected: loaded.projected === status, armed } };
+    });
+  }
+
+  override async alarm(): Promise<void> {
+    this.invocationStartedAt = Date.now();
+    this.deferring = false;
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+    try {
+      await this.serialized(async () => {
+        const loaded = await this.store.load();
+        if (!loaded) return;
+        this.crashAt("alarm_start", loaded);
+        await this.step({ type: loaded.run.header.status === "pending" ? "start" : "wake" });
+      });
+      await this.drain();
+    } finally {
+      this.invocationStartedAt = undefined;
+    }
+    await this.serialized(() => this.armAlarm());
+  }
+
+  /** Waits for this invocation's attempts, handling wake-ups due meanwhile. */
+  private async drain(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      const wakeIn = this.wakeAt === undefined ? undefined : this.wakeAt - now;
+      if (this.inFlight.size === 0 && (this.deferring || wakeIn === undefined || wakeIn > INLINE_WAIT_MS))
+        return;
+      if (wakeIn !== undefined && wakeIn <= 0 && !this.deferring) {
+        await this.serialized(() => this.step({ type: "wake" }));
+        continue;
+      }
+      const timers: Promise<void>[] = wakeIn === undefined || this.deferring ? [] : [scheduler.wait(wakeIn)];
+      await Promise.race([...[...this.inFlight.values()].map((f) => f.done), ...timers]);
+    }
+  }
+
+  /** One transition: decide, persist, perform. Must run inside `serialized`. */
+  private async step(event: EngineEvent): Promise<Loaded | undefined> {
+    const loaded = await this.store.load();
+    if (!loaded) return undefined;
+    const decision = decide(loaded.plan, loaded.run, event, Date.now(), this.runner);
+    await this.store.save(decision.run);
+    this.wakeAt = decision.wakeAt;
+    for (const command of decision.commands) this.perform(command, loaded);
+    const status = decision.run.header.status;
+    if (TERMINAL.includes(status)) for (const resolve of this.endWaiters.splice(0)) resolve(status);
+    if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
+    return loaded;
+  }
+
+  private perform(command: Command, loaded: Loaded): void {
+    switch (command.type) {
+      case "call_model":
+        this.callModel(command, loaded);
+        return;
+      case "abort": {
+        const key = `${command.step}:${command.attempt}`;
+        this.inFlight.get(key)?.controller.abort(command.reason);
+        this.inFlight.delete(key);
+        return;
+      }
+      case "status_changed":
+        return; // projected after every step whose status differs from D1's
+      default:
+        command satisfies never;
+    }
+  }
+
+  private callModel(command: Extract<Command, { type: "call_model" }>, loaded: Loaded): void {
+    const key = `${command.step}:${command.attempt}`;
+    const definition = loaded.plan.steps[command.step];
+    const role = definition?.roleName === undefined ? undefined : loaded.plan.roles[definition.roleName];
+    const controller = new AbortController();
+    const budgetEnd = (this.invocationStartedAt ?? 0) + INVOCATION_BUDGET_MS;
+    const finish = (result: Parameters<typeof decide>[2]) =>
+      this.serialized(() => this.step(result)).then(() => undefined);
+    const done = (async () => {
+      if (this.deferring || this.invocationStartedAt === undefined || command.deadline > budgetEnd) {
+        // Not inside an alarm, or it would outlive this invocation: hand it to a fresh alarm instead.
+        this.deferring = true;
+        return finish({ type: "attempt_deferred", step: command.step, attempt: command.attempt });
+      }
+      const timeout = AbortSignal.timeout(Math.max(1, command.deadline - Date.now()));
+      const signal = AbortSignal.any([controller.signal, timeout]);
+      try {
+        this.crashAt("before_call", loaded);
+        const call = callModel(this.env, role, command.input, definition?.outputFormat === "json", signal);
+        this.crashAt("during_call", loaded);
+        const result = await call;
+        this.crashAt("after_reply", loaded);
+        if (!controller.signal.aborted && !timeout.aborted) {
+          await finish({ type: "attempt_finished", step: command.step, attempt: command.attempt, result });
+        }
+      } catch (error) {
+        if (!controller.signal.aborted && !timeout.aborted) {
+          const message = `model call failed: ${(error as Error).message}`;
+          await finish({
+            type: "attempt_finished",
+            step: command.step,
+            attempt: command.attempt,
+            result: { ok: false, error: { kind: "provider", message, retryable: true } },
+          });
+        }
+      } finally {
+        this.inFlight.delete(key);
+      }
+    })();
+    // An aborted attempt stops counting as in flight at once, even if its provider ignores the signal.
+    const aborted = new Promise<void>((resolve) =>
+      controller.signal.addEventListener("abort", () => resolve()),
+    );
+    this.inFlight.set(key, { controller, done: Promise.race([done, aborted]) });
+  }
+
+  private crashAt(point: FaultPoint, loaded: Loaded): void {
+    const mode = faultAt(loaded.meta.executionId, point);
+    if (mode === "abort") this.ctx.abort(`fault injected at ${point}`);
+    if (mode === "throw") throw new Error(`fault injected at ${point}`);
+  }
+
+  private async project(loaded: Loaded): Promise<void> {
+    const status = loaded.run.header.status;
+    try {
+      // Inside the try: a "throw" fault here stands for a failed D1 write, which must not fail the step.
+      this.crashAt("before_projection", loaded);
+      await projectStatus(this.env.DB, loaded.meta, loaded.run.header);
+      await this.store.markProjected(status);
+    } catch (error) {
+      console.error(
+        `execution ${loaded.meta.executionId}: D1 projection failed, will retry:`,
+        (error as Error).message,
+      );
+    }
+  }
+
+  /** One alarm: the engine's next wake-up, or a retry of a D1 projection that failed. */
+  private async armAlarm(): Promise<void> {
+    const loaded = await this.store.load();
+    // No state (its start never landed): drop the watchdog, or it would wake this empty object forever.
+    if (!loaded) return this.ctx.storage.deleteAlarm();
+    if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
+    const pendingProjection = loaded.projected !== loaded.run.header.status;
+    const at = this.wakeAt ?? (pendingProjection ? Date.now() + PROJECTION_RETRY_MS : undefined);
+    if (at === undefined) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+  }
+
+  private async view(): Promise<Result<ExecutionStatus>> {
+    const loaded = await this.store.load();
+    return loaded ? { ok: true, value: statusView(loaded) } : { ok: false, error: "no such execution" };
+  }
+
+  /** Runs `work` after everything queued before it; keeps the queue alive when one fails. */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

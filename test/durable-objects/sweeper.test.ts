@@ -1,0 +1,130 @@
+// The cron sweeper: an execution whose Durable Object lost its alarm (Cloudflare drops one after repeated
+// failures) is woken again, and an index row in D1 that missed a write converges to the object's state.
+import {
+  createExecutionContext,
+  createScheduledController,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { armFault } from "../../durable-objects/fault-points";
+import type { ExecutionStatus } from "../../durable-objects/status-view";
+import { STALE_AFTER_MS, sweep } from "../../worker/executions/sweeper";
+import worker from "../../worker/index";
+import {
+  attemptsOf,
+  chain,
+  chainSteps,
+  controlRun,
+  crashed,
+  crashRig,
+  executionObject,
+  expectIndexMatches,
+  indexRow,
+  outcomeOf,
+  pendingAlarm,
+  rewriteIndexRow,
+  statusOf,
+  waitForEnd,
+} from "../helpers/crash";
+
+const LATER_MS = 10 * 60_000;
+
+let control: ExecutionStatus;
+beforeAll(async () => {
+  control = await controlRun(chain);
+});
+
+/** An execution whose object crashed during B's call and then lost its alarm: nothing would wake it. */
+async function strandedExecution() {
+  const rig = await crashRig(chain);
+  const held = rig.model.hold("A");
+  const executionId = await rig.execute();
+  await held.called();
+  armFault(executionId, "during_call");
+  held.release();
+  await crashed(executionId);
+  await runInDurableObject(executionObject(executionId), (_, state) => state.storage.deleteAlarm());
+  expect(await pendingAlarm(executionId)).toBeNull();
+  return { ...rig, executionId };
+}
+
+describe("the sweeper", () => {
+  it("wakes an execution whose object has no alarm, and it completes as an uncrashed run", async () => {
+    const { trpc, model, executionId } = await strandedExecution();
+
+    await sweep(env, Date.now());
+    expect(await pendingAlarm(executionId)).toBeNull(); // its row moved less than STALE_AFTER_MS ago
+
+    const { rearmed } = await sweep(env, Date.now() + LATER_MS);
+    expect(rearmed).toBeGreaterThanOrEqual(1);
+    const end = await waitForEnd(trpc, executionId);
+    expect(outcomeOf(end)).toEqual(outcomeOf(control));
+    expect(model.callsOf(chainSteps)).toEqual({ A: 1, B: 2, C: 1 });
+    expect(attemptsOf(end)).toEqual({ A: ["succeeded"], B: ["interrupted", "succeeded"], C: ["succeeded"] });
+    await expectIndexMatches(end);
+  });
+
+  it("runs from the Worker's cron trigger", async () => {
+    const { trpc, executionId } = await strandedExecution();
+    await rewriteIndexRow(executionId, { updated_at: Date.now() - STALE_AFTER_MS - 1000 });
+
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+
+    const end = await waitForEnd(trpc, executionId);
+    expect(outcomeOf(end)).toEqual(outcomeOf(control));
+    await expectIndexMatches(end);
+  });
+
+  it("brings back every column of an index row whose final write was lost", async () => {
+    const { trpc, execute } = await crashRig(chain);
+    const executionId = await execute();
+    const end = await waitForEnd(trpc, executionId);
+    await rewriteIndexRow(executionId, { status: "running", finished_at: null, updated_at: Date.now() });
+
+    await sweep(env, Date.now() + LATER_MS);
+    await expectIndexMatches(end);
+    expect(await statusOf(trpc, executionId)).toEqual(end);
+    expect(await pendingAlarm(executionId)).toBeNull();
+  });
+
+  it("leaves a live execution that still has its alarm alone", async () => {
+    const { trpc, model, execute } = await crashRig(chain);
+    const held = model.hold("B");
+    const executionId = await execute();
+    await held.called();
+    const watchdog = await pendingAlarm(executionId);
+
+    const { rearmed } = await sweep(env, Date.now() + LATER_MS);
+    expect(rearmed).toBe(0);
+    expect(await pendingAlarm(executionId)).toBe(watchdog);
+    expect((await indexRow(executionId))?.status).toBe("running");
+
+    held.release();
+    const end = await waitForEnd(trpc, executionId);
+    expect(outcomeOf(end)).toEqual(outcomeOf(control));
+    expect(model.callsOf(chainSteps)).toEqual({ A: 1, B: 1, C: 1 });
+  });
+
+  it("marks failed an execution whose object never received its state", async () => {
+    const { tenantId } = await crashRig(chain);
+    const executionId = `exe_lost_${crypto.randomUUID()}`;
+    const longAgo = Date.now() - LATER_MS;
+    await env.DB.prepare(
+      `insert into executions (id, tenant_id, orchestration_id, orchestration_name, orchestration_version, status,
+         created_by, created_at, updated_at) values (?, ?, 'orc_gone', 'Gone', 1, 'pending', 'test', ?, ?)`,
+    )
+      .bind(executionId, tenantId, longAgo, longAgo)
+      .run();
+
+    await sweep(env, Date.now());
+    expect(await indexRow(executionId)).toMatchObject({
+      status: "failed",
+      error: "the execution's state was lost before it started",
+    });
+    expect(await pendingAlarm(executionId)).toBeNull();
+  });
+});

@@ -1,0 +1,169 @@
+// The executions index of one tenant (D1). Each execution's Durable Object is the source of truth;
+// these rows let executions be listed, filtered and paged, and carry the idempotency keys.
+import { and, desc, eq, gte, lt, or } from "drizzle-orm";
+import { newId } from "../auth/crypto";
+import { notFound } from "../errors";
+import type { Actor, Db } from "./client";
+import { executions } from "./schema";
+
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export type ExecutionRow = typeof executions.$inferSelect;
+export type ExecutionStatusName = ExecutionRow["status"];
+
+export interface ExecutionSummary {
+  id: string;
+  orchestrationId: string;
+  orchestrationName: string;
+  orchestrationVersion: number;
+  status: ExecutionStatusName;
+  error: string | null;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
+export function toSummary(row: ExecutionRow): ExecutionSummary {
+  return {
+    id: row.id,
+    orchestrationId: row.orchestrationId,
+    orchestrationName: row.orchestrationName,
+    orchestrationVersion: row.orchestrationVersion,
+    status: row.status,
+    error: row.error,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+    durationMs: row.startedAt && row.finishedAt ? row.finishedAt.getTime() - row.startedAt.getTime() : null,
+  };
+}
+
+/** Cursor = "<createdAt ms>:<id>" of the last row of the previous page. */
+function parseCursor(cursor: string | undefined): { at: number; id: string } | undefined {
+  const match = cursor ? /^(\d+):(.+)$/.exec(cursor) : null;
+  return match?.[1] && match[2] ? { at: Number(match[1]), id: match[2] } : undefined;
+}
+
+export class ExecutionIndex {
+  constructor(
+    private readonly db: Db,
+    private readonly actor: Actor,
+  ) {}
+
+  private get scope() {
+    return eq(executions.tenantId, this.actor.tenantId);
+  }
+
+  /**
+   * Inserts the index row, or returns the execution already started with the same idempotency key in
+   * the last 24 hours. Keys older than that are released first, so they can start a new execution.
+   */
+  async create(fields: {
+    orchestrationId: string;
+    orchestrationName: string;
+    orchestrationVersion: number;
+    idempotencyKey?: string;
+    now: number;
+  }): Promise<{ row: ExecutionRow; created: boolean }> {
+    const { idempotencyKey, now, ...rest } = fields;
+    const id = newId("exe");
+    const values = {
+      id,
+      tenantId: this.actor.tenantId,
+      ...rest,
+      status: "pending" as const,
+      idempotencyKey: idempotencyKey ?? null,
+      createdBy: this.actor.principal,
+      createdAt: new Date(now),
+      updatedAt: new Date(now),
+    };
+    if (idempotencyKey === undefined) {
+      const [row] = await this.db.insert(executions).values(values).returning();
+      if (!row) throw new Error("insert returned no row");
+      return { row, created: true };
+    }
+    const [, inserted] = await this.db.batch([
+      this.db
+        .update(executions)
+        .set({ idempotencyKey: null })
+        .where(
+          and(
+            this.scope,
+            eq(executions.idempotencyKey, idempotencyKey),
+            lt(executions.createdAt, new Date(now - IDEMPOTENCY_WINDOW_MS)),
+          ),
+        ),
+      this.db.insert(executions).values(values).onConflictDoNothing().returning(),
+    ]);
+    if (inserted[0]) return { row: inserted[0], created: true };
+    const [existing] = await this.db
+      .select()
+      .from(executions)
+      .where(and(this.scope, eq(executions.idempotencyKey, idempotencyKey)));
+    if (!existing) throw new Error("idempotency key conflict without a row");
+    return { row: existing, created: false };
+  }
+
+  /** The execution started with `idempotencyKey` in the 24 hours before `now`, if any. */
+  async findByIdempotencyKey(idempotencyKey: string, now: number): Promise<ExecutionRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(executions)
+      .where(
+        and(
+          this.scope,
+          eq(executions.idempotencyKey, idempotencyKey),
+          gte(executions.createdAt, new Date(now - IDEMPOTENCY_WINDOW_MS)),
+        ),
+      );
+    return row;
+  }
+
+  async get(executionId: string): Promise<ExecutionRow> {
+    const [row] = await this.db
+      .select()
+      .from(executions)
+      .where(and(this.scope, eq(executions.id, executionId)));
+    if (!row) throw notFound("execution", executionId);
+    return row;
+  }
+
+  async markFailedToStart(executionId: string, error: string): Promise<void> {
+    await this.db
+      .update(executions)
+      .set({ status: "failed", error, finishedAt: new Date(), updatedAt: new Date() })
+      .where(and(this.scope, eq(executions.id, executionId)));
+  }
+
+  async list(filter: {
+    orchestrationId?: string;
+    status?: ExecutionStatusName;
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: ExecutionSummary[]; nextCursor: string | null }> {
+    const conditions = [this.scope];
+    if (filter.orchestrationId) conditions.push(eq(executions.orchestrationId, filter.orchestrationId));
+    if (filter.status) conditions.push(eq(executions.status, filter.status));
+    const cursor = parseCursor(filter.cursor);
+    if (cursor) {
+      const before = or(
+        lt(executions.createdAt, new Date(cursor.at)),
+        and(eq(executions.createdAt, new Date(cursor.at)), lt(executions.id, cursor.id)),
+      );
+      if (before) conditions.push(before);
+    }
+    const rows = await this.db
+      .select()
+      .from(executions)
+      .where(and(...conditions))
+      .orderBy(desc(executions.createdAt), desc(executions.id))
+      .limit(filter.limit + 1);
+    const page = rows.slice(0, filter.limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > filter.limit && last ? `${last.createdAt.getTime()}:${last.id}` : null;
+    return { items: page.map(toSummary), nextCursor };
+  }
+}

@@ -1,0 +1,140 @@
+// Starting an execution: check the orchestration (active, every role present), pin its version and the
+// roles it uses, write the index row, then hand the snapshot to a new Durable Object. `execute`
+// returns at once; the object's alarms run the steps. A retried request (same idempotency key within
+// 24 hours) gets the execution it started, whatever happened to the definition since.
+import { stagesOf } from "../../durable-objects/engine/plan";
+import type { JsonValue, Plan, RoleSnapshot } from "../../durable-objects/engine/types";
+import type { ExecutionStatus } from "../../durable-objects/status-view";
+import type { ExecutionRow } from "../db/executions";
+import type { Orchestration } from "../db/orchestrations";
+import type { TenantData } from "../db/tenant-data";
+import type { Env } from "../env";
+import { TroupeError } from "../errors";
+import { executionStub } from "./stub";
+
+export interface ExecuteInput {
+  orchestrationId: string;
+  input: JsonValue;
+  idempotencyKey?: string;
+}
+
+async function snapshotRoles(
+  data: TenantData,
+  roleNames: Set<string>,
+): Promise<Record<string, RoleSnapshot>> {
+  const roles: Record<string, RoleSnapshot> = {};
+  for (const role of await data.roles.list()) {
+    if (!roleNames.has(role.name)) continue;
+    const { id, name, basePrompt, capabilities, contextLimits, hyperparameters, tools } = role;
+    roles[name] = { id, name, basePrompt, capabilities, contextLimits, hyperparameters, tools };
+  }
+  return roles;
+}
+
+/** A key names one request: reusing it for another orchestration is a client bug, not a retry. */
+function checkSameOrchestration(row: ExecutionRow, orchestrationIdOrName: string, key: string): void {
+  if (row.orchestrationId === orchestrationIdOrName || row.orchestrationName === orchestrationIdOrName)
+    return;
+  const message = `was used within the last 24 hours to run orchestration "${row.orchestrationName}" (${row.id}); use a new key`;
+  throw new TroupeError("CONFLICT", `idempotencyKey "${key}" ${message}`, [
+    { path: "idempotencyKey", message },
+  ]);
+}
+
+/** The status of the execution this key already started, or undefined when there is none to return. */
+async function replay(
+  data: TenantData,
+  env: Env,
+  request: ExecuteInput,
+  now: number,
+): Promise<ExecutionStatus | undefined> {
+  if (request.idempotencyKey === undefined) return undefined;
+  const row = await data.executions.findByIdempotencyKey(request.idempotencyKey, now);
+  if (!row) return undefined;
+  checkSameOrchestration(row, request.orchestrationId, request.idempotencyKey);
+  // Not started yet (a concurrent first request, or one whose start failed): the full path starts it.
+  const status = await executionStub(env, row.id).status();
+  return status.ok ? status.value : undefined;
+}
+
+/** Roles and activity are checked at start; a definition saved with missing roles is only a warning. */
+async function checkRunnable(
+  data: TenantData,
+  orchestration: Orchestration,
+): Promise<Record<string, RoleSnapshot>> {
+  if (!orchestration.isActive) {
+    throw new TroupeError(
+      "PRECONDITION_FAILED",
+      `orchestration "${orchestration.name}" is inactive; set isActive: true to run it`,
+      [{ path: "orchestrationId", message: "is inactive" }],
+    );
+  }
+  const roleNames = new Set(
+    orchestration.steps.flatMap((s) => (s.roleName === undefined ? [] : [s.roleName])),
+  );
+  const roles = await snapshotRoles(data, roleNames);
+  const missing = orchestration.steps.flatMap((step, index) =>
+    step.roleName !== undefined && !roles[step.roleName] ? [{ index, roleName: step.roleName }] : [],
+  );
+  if (missing.length > 0) {
+    const names = [...new Set(missing.map((m) => JSON.stringify(m.roleName)))].join(", ");
+    throw new TroupeError(
+      "PRECONDITION_FAILED",
+      `cannot start: missing role(s) ${names}; create them first`,
+      missing.map((m) => ({
+        path: `steps[${m.index}].roleName`,
+        message: `role "${m.roleName}" does not exist; create it first`,
+      })),
+    );
+  }
+  return roles;
+}
+
+export async function startExecution(
+  data: TenantData,
+  env: Env,
+  request: ExecuteInput,
+  now: number,
+): Promise<ExecutionStatus> {
+  const replayed = await replay(data, env, request, now);
+  if (replayed) return replayed;
+  const orchestration = await data.orchestrations.get(request.orchestrationId);
+  const roles = await checkRunnable(data, orchestration);
+
+  const { row, created } = await data.executions.create({
+    orchestrationId: orchestration.id,
+    orchestrationName: orchestration.name,
+    orchestrationVersion: orchestration.version,
+    ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
+    now,
+  });
+  const stub = executionStub(env, row.id);
+  if (!created) {
+    checkSameOrchestration(row, orchestration.id, request.idempotencyKey ?? "");
+    const existing = await stub.status();
+    if (existing.ok) return existing.value;
+  }
+  const plan: Plan = {
+    executionId: row.id,
+    steps: orchestration.steps,
+    stages: stagesOf(orchestration.steps),
+    roles,
+  };
+  const meta = {
+    v: 1 as const,
+    executionId: row.id,
+    tenantId: data.actor.tenantId,
+    orchestrationId: orchestration.id,
+    orchestrationName: orchestration.name,
+    orchestrationVersion: orchestration.version,
+    createdBy: data.actor.principal,
+  };
+  try {
+    const started = await stub.start({ meta, plan, input: request.input });
+    if (started.ok) return started.value;
+    throw new Error(started.error);
+  } catch (error) {
+    await data.executions.markFailedToStart(row.id, `could not start: ${(error as Error).message}`);
+    throw error;
+  }
+}
