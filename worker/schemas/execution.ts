@@ -33,5 +33,5 @@ export const listExecutionsSchema = strictObject({
   // A cursor this API did not hand out would otherwise be ignored and page 1 returned again, forever.
   cursor: z.string().regex(EXECUTION_CURSOR, "must be a nextCursor returned by listExecutions").optional(),
 })
-  .optional()
-  .default({ limit: 50 });
+  .nullish()
+  .transform((value) => value ?? { limit: 50 });

@@ -185,7 +185,7 @@ export const orchestrationListSchema = strictObject({
   tags: z.array(tagSchema).max(20).optional(),
   activeOnly: z.boolean().optional(),
   search: z.string().trim().max(200).optional(),
-}).optional();
+}).nullish();
 
 export const orchestrationLookupSchema = strictObject({
   nameOrId: z.string().trim().min(1, "must not be empty").max(200),

@@ -148,4 +148,4 @@ export const roleLookupSchema = strictObject({
 export const roleListSchema = strictObject({
   search: z.string().trim().max(200).optional(),
   tool: toolName.optional(),
-}).optional();
+}).nullish();
