@@ -24,6 +24,14 @@ const INLINE_WAIT_MS = 2_000;
 /** A D1 projection that failed is tried again by an alarm this much later. */
 export const PROJECTION_RETRY_MS = 30_000;
 
+/** A long-poll may wait at most this long, so it fits comfortably in one request. */
+const MAX_WATCH_MS = 30_000;
+
+export interface WatchToken {
+  runner: string;
+  revision: number;
+}
+
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export interface StartRequest {
@@ -46,6 +54,9 @@ export class ExecutionObject extends DurableObject<Env> {
   private readonly inFlight = new Map<string, InFlight>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly endWaiters: ((status: RunStatus) => void)[] = [];
+  private readonly changeWaiters: (() => void)[] = [];
+  /** Counts transitions in this instance, for `watch`. */
+  private revision = 0;
   private wakeAt: number | undefined;
   private invocationStartedAt: number | undefined;
   /** Set when an attempt was handed to the next alarm: this invocation then only finishes what runs. */
@@ -77,6 +88,32 @@ export class ExecutionObject extends DurableObject<Env> {
     if (!loaded) return "unknown";
     if (TERMINAL.includes(loaded.run.header.status)) return loaded.run.header.status;
     return new Promise((resolve) => this.endWaiters.push(resolve));
+  }
+
+  /**
+   * Long-poll for live views: answers with the status as soon as it changes after `seen` (a token from
+   * an earlier answer), or after `waitMs` with the status as it is. A token from another instance (the
+   * object restarted) is answered at once.
+   */
+  async watch(
+    seen: WatchToken | null,
+    waitMs: number,
+  ): Promise<Result<{ token: WatchToken; status: ExecutionStatus }>> {
+    const current = () => ({ runner: this.runner, revision: this.revision });
+    const stale = seen === null || seen.runner !== this.runner || seen.revision < this.revision;
+    const loaded = await this.serialized(() => this.store.load());
+    if (!loaded) return { ok: false, error: "no such execution" };
+    if (!stale && !TERMINAL.includes(loaded.run.header.status)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(Math.max(waitMs, 0), MAX_WATCH_MS));
+        this.changeWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const view = await this.view();
+    return view.ok ? { ok: true, value: { token: current(), status: view.value } } : view;
   }
 
   async status(): Promise<Result<ExecutionStatus>> {
@@ -151,6 +188,8 @@ export class ExecutionObject extends DurableObject<Env> {
     await this.store.save(decision.run);
     this.wakeAt = decision.wakeAt;
     for (const command of decision.commands) this.perform(command, loaded);
+    this.revision += 1;
+    for (const wake of this.changeWaiters.splice(0)) wake();
     const status = decision.run.header.status;
     if (TERMINAL.includes(status)) for (const resolve of this.endWaiters.splice(0)) resolve(status);
     if (loaded.projected !== loaded.run.header.status) await this.project(loaded);

@@ -6,7 +6,7 @@ import type { Env } from "../env";
 
 export type ExecutionRpc = Pick<
   ExecutionObject,
-  "start" | "status" | "cancel" | "ensureAlarm" | "waitForEnd"
+  "start" | "status" | "cancel" | "ensureAlarm" | "waitForEnd" | "watch"
 >;
 
 export function executionStub(env: Env, executionId: string): ExecutionRpc {

@@ -1,0 +1,215 @@
+// `npm run bench`: measures Troupe's own cost (instant local model) against its floor (a bare alarm
+// chain) and its peer (Cloudflare Workflows), all in one locally started runtime that this script
+// starts and stops itself. Prints one table and writes bench/results/latest.json.
+// Every figure is the median of RUNS measured runs (after one warm-up), with min and max.
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Api, timed } from "./lib/api.ts";
+import { type Figure, printReport, type Scaling } from "./lib/report.ts";
+import { startRuntime } from "./lib/server.ts";
+import { percentile, summarize } from "./lib/stats.ts";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const CONCURRENT_EXECUTIONS = 200;
+const API_CLIENTS = 50;
+const REQUESTS_PER_CLIENT = 20;
+
+type Shape = { kind: "chain" | "fanout"; size: number };
+
+async function repeat(measure: () => Promise<number>): Promise<number[]> {
+  await measure(); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < RUNS; i++) samples.push(await measure());
+  return samples;
+}
+
+function stepsOf({ kind, size }: Shape) {
+  if (kind === "chain") return Array.from({ length: size }, (_, i) => ({ name: `step ${i}` }));
+  return [
+    ...Array.from({ length: size }, (_, i) => ({ name: `branch ${i}`, parallelGroup: "fan" })),
+    { name: "join" },
+  ];
+}
+
+async function troupeOrchestration(api: Api, shape: Shape): Promise<string> {
+  const created = await api.call<{ id: string }>("orchestrationManagement.create", {
+    name: `${shape.kind} ${shape.size} ${crypto.randomUUID().slice(0, 6)}`,
+    steps: stepsOf(shape),
+  });
+  return created.id;
+}
+
+async function shapeFigures(api: Api, tenantId: string, shape: Shape) {
+  const orchestrationId = await troupeOrchestration(api, shape);
+  const troupe = await repeat(() => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId })));
+  const floor = await repeat(() => timed(() => api.post("/bench/floor", shape)));
+  const workflows = await repeat(() => timed(() => api.post("/bench/workflows", shape)));
+  return { troupe, floor, workflows };
+}
+
+/** Starts `count` runs at once; returns executions/s and each run's completion time. */
+async function burst(count: number, one: () => Promise<unknown>) {
+  const started = performance.now();
+  const latencies = await Promise.all(Array.from({ length: count }, () => timed(one)));
+  const wallMs = performance.now() - started;
+  return { perSecond: (count / wallMs) * 1000, latencies };
+}
+
+async function throughputFigures(api: Api): Promise<Figure[]> {
+  const orchestrationId = await troupeOrchestration(api, { kind: "chain", size: 5 });
+  const throughOne = {
+    troupe: async () => {
+      const execution = await api.call<{ id: string }>("orchestrationManagement.execute", {
+        orchestrationId,
+      });
+      await api.post("/bench/troupe/wait", { executionId: execution.id });
+    },
+    floor: () => api.post("/bench/floor", { kind: "chain", size: 5 }),
+    workflows: () => api.post("/bench/workflows", { kind: "chain", size: 5 }),
+  };
+  const results: Record<string, { perSecond: number[]; p50: number[]; p99: number[] }> = {};
+  for (const [engine, one] of Object.entries(throughOne)) {
+    const samples = { perSecond: [] as number[], p50: [] as number[], p99: [] as number[] };
+    await burst(CONCURRENT_EXECUTIONS, one);
+    for (let i = 0; i < RUNS; i++) {
+      const run = await burst(CONCURRENT_EXECUTIONS, one);
+      samples.perSecond.push(run.perSecond);
+      samples.p50.push(percentile(run.latencies, 50));
+      samples.p99.push(percentile(run.latencies, 99));
+    }
+    results[engine] = samples;
+  }
+  const figure = (
+    key: "perSecond" | "p50" | "p99",
+    label: string,
+    unit: string,
+    better: "higher" | "lower",
+  ): Figure => ({
+    label,
+    unit,
+    better,
+    troupe: summarize(results.troupe?.[key] ?? []),
+    floor: summarize(results.floor?.[key] ?? []),
+    workflows: summarize(results.workflows?.[key] ?? []),
+  });
+  return [
+    figure(
+      "perSecond",
+      `throughput, ${CONCURRENT_EXECUTIONS} concurrent 5-step executions`,
+      "exec/s",
+      "higher",
+    ),
+    figure("p50", "  completion time p50", "ms", "lower"),
+    figure("p99", "  completion time p99", "ms", "lower"),
+  ];
+}
+
+async function latencyFigures(api: Api): Promise<Figure[]> {
+  for (let i = 0; i < 10; i++) await api.call("role.create", { name: `role ${i}`, basePrompt: "You help." });
+  const orchestrationId = await troupeOrchestration(api, { kind: "chain", size: 5 });
+  const execution = await api.call<{ id: string }>("orchestrationManagement.execute", { orchestrationId });
+  await api.post("/bench/troupe/wait", { executionId: execution.id });
+  const load = async (procedure: string, input: unknown) => {
+    const p50: number[] = [];
+    const p99: number[] = [];
+    for (let run = 0; run <= RUNS; run++) {
+      const latencies: number[] = [];
+      await Promise.all(
+        Array.from({ length: API_CLIENTS }, async () => {
+          for (let i = 0; i < REQUESTS_PER_CLIENT; i++)
+            latencies.push(await timed(() => api.call(procedure, input, "query")));
+        }),
+      );
+      if (run === 0) continue; // warm-up
+      p50.push(percentile(latencies, 50));
+      p99.push(percentile(latencies, 99));
+    }
+    return { p50: summarize(p50), p99: summarize(p99) };
+  };
+  const roles = await load("role.list", undefined);
+  const status = await load("orchestrationManagement.getExecutionStatus", { executionId: execution.id });
+  const at = `${API_CLIENTS} concurrent clients`;
+  return [
+    { label: `role.list p50 (${at})`, unit: "ms", better: "lower", troupe: roles.p50 },
+    { label: "role.list p99", unit: "ms", better: "lower", troupe: roles.p99 },
+    { label: `getExecutionStatus p50 (${at})`, unit: "ms", better: "lower", troupe: status.p50 },
+    { label: "getExecutionStatus p99", unit: "ms", better: "lower", troupe: status.p99 },
+  ];
+}
+
+async function scalingFigures(api: Api, tenantId: string): Promise<Scaling[]> {
+  const shapes: Shape[] = [
+    { kind: "chain", size: 10 },
+    { kind: "chain", size: 100 },
+    { kind: "chain", size: 1000 },
+    { kind: "fanout", size: 10 },
+    { kind: "fanout", size: 100 },
+    { kind: "fanout", size: 500 },
+  ];
+  const rows: Scaling[] = [];
+  for (const shape of shapes) {
+    const orchestrationId = await troupeOrchestration(api, shape);
+    const total = summarize(
+      await repeat(() => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId }))),
+    );
+    rows.push({
+      label: shape.kind === "chain" ? `${shape.size} sequential steps` : `fan-out ${shape.size} + join`,
+      size: shape.size,
+      total,
+    });
+  }
+  return rows;
+}
+
+async function main() {
+  const started = performance.now();
+  const runtime = await startRuntime();
+  try {
+    const api = new Api(runtime.url);
+    const tenantId = await api.newTenant("bench");
+    const chain = await shapeFigures(api, tenantId, { kind: "chain", size: 100 });
+    const perStep = (samples: number[]) => summarize(samples.map((ms) => ms / 100));
+    const fan = await shapeFigures(api, tenantId, { kind: "fanout", size: 100 });
+    const figures: Figure[] = [
+      {
+        label: "step overhead, 100 sequential steps",
+        unit: "ms/step",
+        better: "lower",
+        troupe: perStep(chain.troupe),
+        floor: perStep(chain.floor),
+        workflows: perStep(chain.workflows),
+      },
+      {
+        label: "fan-out 100 + join",
+        unit: "ms",
+        better: "lower",
+        troupe: summarize(fan.troupe),
+        floor: summarize(fan.floor),
+        workflows: summarize(fan.workflows),
+      },
+      ...(await throughputFigures(api)),
+      ...(await latencyFigures(api)),
+    ];
+    const scaling = await scalingFigures(api, tenantId);
+    const report = {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "", node: process.version },
+      runs: RUNS,
+      timing: "client-side, from the start request to the response that says the run has ended",
+      figures,
+      scaling,
+      agentCode: "not measured yet: agent code (issue 6) has not landed",
+      totalSeconds: Math.round((performance.now() - started) / 1000),
+    };
+    printReport(report);
+    const out = path.resolve(import.meta.dirname, "results");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwrote bench/results/latest.json (${report.totalSeconds} s)`);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+await main();
