@@ -171,6 +171,21 @@ async function main() {
     const chain = await shapeFigures(api, tenantId, { kind: "chain", size: 100 });
     const perStep = (samples: number[]) => summarize(samples.map((ms) => ms / 100));
     const fan = await shapeFigures(api, tenantId, { kind: "fanout", size: 100 });
+    if (process.env.BENCH_ONLY === "shapes") {
+      // Quick loop for engine work: just the two shape figures, no report file.
+      for (const [label, samples] of [
+        ["chain ms/step", chain.troupe.map((ms) => ms / 100)],
+        ["fan-out ms", fan.troupe],
+      ] as const) {
+        console.log(
+          label,
+          summarize(samples),
+          "floor",
+          label.startsWith("chain") ? perStep(chain.floor) : summarize(fan.floor),
+        );
+      }
+      return;
+    }
     const figures: Figure[] = [
       {
         label: "step overhead, 100 sequential steps",

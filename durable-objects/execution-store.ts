@@ -50,13 +50,16 @@ export class ExecutionStore {
     return this.cache;
   }
 
-  /** Writes the initial state in one batch; a second start of the same execution changes nothing. */
-  async create(meta: ExecutionMeta, plan: Plan, run: RunState): Promise<boolean> {
-    if (await this.load()) return false;
-    const entries: Record<string, unknown> = { meta, plan, header: run.header };
+  /**
+   * Writes the initial state in one batch; a second start of the same execution changes nothing.
+   * `projected` is the status the caller already wrote to D1's index row.
+   */
+  async create(meta: ExecutionMeta, plan: Plan, run: RunState, projected: RunStatus): Promise<boolean> {
+    if (this.cache || (await this.storage.get("meta")) !== undefined) return false;
+    const entries: Record<string, unknown> = { meta, plan, header: run.header, projected };
     for (const step of run.steps) entries[stepKey(step.index)] = step;
     await this.putAll(entries);
-    this.cache = { meta, plan, run, projected: undefined };
+    this.cache = { meta, plan, run, projected };
     return true;
   }
 

@@ -4,8 +4,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { newId } from "../worker/auth/crypto";
 import type { Env } from "../worker/env";
-import { callModel } from "../worker/models/gateway";
-import { decide, initialRun } from "./engine/decide";
+import { callModel, instantReply } from "../worker/models/gateway";
+import { decideBatch, type InstantReply } from "./batch";
+import { initialRun } from "./engine/decide";
 import type { Command, EngineEvent, JsonValue, Plan, RunStatus } from "./engine/types";
 import { type ExecutionMeta, ExecutionStore, type Loaded } from "./execution-store";
 import { type FaultPoint, faultAt } from "./fault-points";
@@ -55,6 +56,8 @@ export class ExecutionObject extends DurableObject<Env> {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly endWaiters: ((status: RunStatus) => void)[] = [];
   private readonly changeWaiters: (() => void)[] = [];
+  /** Replies that arrived while a batch was being decided; the next batch takes them all. */
+  private readonly inbox: EngineEvent[] = [];
   /** Counts transitions in this instance, for `watch`. */
   private revision = 0;
   private wakeAt: number | undefined;
@@ -70,10 +73,9 @@ export class ExecutionObject extends DurableObject<Env> {
         request.plan.steps.map((s) => s.name),
         Date.now(),
       );
-      if (await this.store.create(request.meta, request.plan, run)) {
+      // The Worker inserted the index row as "pending": nothing to write to D1 yet.
+      if (await this.store.create(request.meta, request.plan, run, "pending")) {
         await this.ctx.storage.setAlarm(Date.now());
-        // The Worker inserted the index row as "pending": nothing to write to D1 yet.
-        await this.store.markProjected("pending");
       }
       return this.view();
     });
@@ -181,10 +183,18 @@ export class ExecutionObject extends DurableObject<Env> {
   }
 
   /** One transition: decide, persist, perform. Must run inside `serialized`. */
-  private async step(event: EngineEvent): Promise<Loaded | undefined> {
+  /** One batch: `event` plus every reply queued meanwhile, decided together and saved once. */
+  private async step(event?: EngineEvent): Promise<Loaded | undefined> {
     const loaded = await this.store.load();
     if (!loaded) return undefined;
-    const decision = decide(loaded.plan, loaded.run, event, Date.now(), this.runner);
+    const events = [...(event ? [event] : []), ...this.inbox.splice(0)];
+    if (events.length === 0) return loaded;
+    const instant: InstantReply = (command) => {
+      const definition = loaded.plan.steps[command.step];
+      const role = definition?.roleName === undefined ? undefined : loaded.plan.roles[definition.roleName];
+      return instantReply(this.env, role, command.input, definition?.outputFormat === "json");
+    };
+    const decision = decideBatch(loaded.plan, loaded.run, events, Date.now(), this.runner, instant);
     await this.store.save(decision.run);
     this.wakeAt = decision.wakeAt;
     for (const command of decision.commands) this.perform(command, loaded);
@@ -220,8 +230,10 @@ export class ExecutionObject extends DurableObject<Env> {
     const role = definition?.roleName === undefined ? undefined : loaded.plan.roles[definition.roleName];
     const controller = new AbortController();
     const budgetEnd = (this.invocationStartedAt ?? 0) + INVOCATION_BUDGET_MS;
-    const finish = (result: Parameters<typeof decide>[2]) =>
-      this.serialized(() => this.step(result)).then(() => undefined);
+    const finish = (event: EngineEvent) => {
+      this.inbox.push(event);
+      return this.serialized(() => this.step()).then(() => undefined);
+    };
     const done = (async () => {
       if (this.deferring || this.invocationStartedAt === undefined || command.deadline > budgetEnd) {
         // Not inside an alarm, or it would outlive this invocation: hand it to a fresh alarm instead.

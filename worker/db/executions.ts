@@ -62,14 +62,14 @@ export class ExecutionIndex {
    * the last 24 hours. Keys older than that are released first, so they can start a new execution.
    */
   async create(fields: {
+    id?: string;
     orchestrationId: string;
     orchestrationName: string;
     orchestrationVersion: number;
     idempotencyKey?: string;
     now: number;
   }): Promise<{ row: ExecutionRow; created: boolean }> {
-    const { idempotencyKey, now, ...rest } = fields;
-    const id = newId("exe");
+    const { idempotencyKey, now, id = newId("exe"), ...rest } = fields;
     const values = {
       id,
       tenantId: this.actor.tenantId,
@@ -81,9 +81,13 @@ export class ExecutionIndex {
       updatedAt: new Date(now),
     };
     if (idempotencyKey === undefined) {
-      const [row] = await this.db.insert(executions).values(values).returning();
-      if (!row) throw new Error("insert returned no row");
-      return { row, created: true };
+      // The execution's object may already have projected its status (an upsert) if it ran fast.
+      const [row] = await this.db
+        .insert(executions)
+        .values(values)
+        .onConflictDoNothing({ target: executions.id })
+        .returning();
+      return { row: row ?? (await this.get(id)), created: true };
     }
     const [, inserted] = await this.db.batch([
       this.db

@@ -71,9 +71,10 @@ export class OrchestrationStore {
 
   private async withWarnings(
     rows: { header: typeof orchestrations.$inferSelect; definition: unknown }[],
+    warnings = true,
   ): Promise<Orchestration[]> {
     if (rows.length === 0) return [];
-    const roleNames = await this.roles.names();
+    const roleNames = warnings ? await this.roles.names() : undefined;
     return rows.map(({ header, definition }) => {
       const def = definition as OrchestrationDefinition;
       return {
@@ -87,7 +88,7 @@ export class OrchestrationStore {
         createdBy: header.createdBy,
         createdAt: header.createdAt.toISOString(),
         updatedAt: header.updatedAt.toISOString(),
-        warnings: definitionWarnings(def, roleNames),
+        warnings: roleNames ? definitionWarnings(def, roleNames) : [],
       };
     });
   }
@@ -113,8 +114,11 @@ export class OrchestrationStore {
     return this.withWarnings(rows);
   }
 
-  /** By id or by name; with `version`, the definition as it was at that version. */
-  async get(nameOrId: string, version?: number): Promise<Orchestration> {
+  /**
+   * By id or by name; with `version`, the definition as it was at that version. `warnings: false`
+   * skips computing them (one query less, for callers that check references themselves).
+   */
+  async get(nameOrId: string, version?: number, { warnings = true } = {}): Promise<Orchestration> {
     const [row] = await this.selectCurrent()
       .where(
         and(this.scope, sql`(${orchestrations.id} = ${nameOrId} or ${orchestrations.name} = ${nameOrId})`),
@@ -123,7 +127,7 @@ export class OrchestrationStore {
       .limit(1);
     if (!row) throw notFound("orchestration", nameOrId);
     if (version === undefined || version === row.header.version) {
-      const [full] = await this.withWarnings([row]);
+      const [full] = await this.withWarnings([row], warnings);
       if (!full) throw notFound("orchestration", nameOrId);
       return full;
     }

@@ -1,6 +1,6 @@
 // Roles of one tenant. The tenant is fixed at construction from the authenticated actor; every query
 // below filters by it, so another tenant's role is indistinguishable from one that does not exist.
-import { and, asc, eq, like, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, like, or, sql } from "drizzle-orm";
 import { newId } from "../auth/crypto";
 import { conflict, invalid, notFound, uniqueViolation } from "../errors";
 import { formatPath } from "../schemas/common";
@@ -95,6 +95,20 @@ export class RoleStore {
       .where(and(this.scope, eq(roles.id, roleId)));
     if (!row) throw notFound("role", roleId);
     return toRole(row);
+  }
+
+  /** The roles with these names (missing names are simply absent). */
+  async byNames(names: readonly string[]): Promise<Role[]> {
+    const found: Role[] = [];
+    // D1 binds at most 100 parameters per statement.
+    for (let i = 0; i < names.length; i += 90) {
+      const rows = await this.db
+        .select()
+        .from(roles)
+        .where(and(this.scope, inArray(roles.name, names.slice(i, i + 90))));
+      found.push(...rows.map(toRole));
+    }
+    return found;
   }
 
   async names(): Promise<Set<string>> {

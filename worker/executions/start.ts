@@ -5,12 +5,13 @@
 import { stagesOf } from "../../durable-objects/engine/plan";
 import type { JsonValue, Plan, RoleSnapshot } from "../../durable-objects/engine/types";
 import type { ExecutionStatus } from "../../durable-objects/status-view";
+import { newId } from "../auth/crypto";
 import type { ExecutionRow } from "../db/executions";
 import type { Orchestration } from "../db/orchestrations";
 import type { TenantData } from "../db/tenant-data";
 import type { Env } from "../env";
 import { TroupeError } from "../errors";
-import { executionStub } from "./stub";
+import { type ExecutionRpc, executionStub } from "./stub";
 
 export interface ExecuteInput {
   orchestrationId: string;
@@ -23,8 +24,7 @@ async function snapshotRoles(
   roleNames: Set<string>,
 ): Promise<Record<string, RoleSnapshot>> {
   const roles: Record<string, RoleSnapshot> = {};
-  for (const role of await data.roles.list()) {
-    if (!roleNames.has(role.name)) continue;
+  for (const role of await data.roles.byNames([...roleNames])) {
     const { id, name, basePrompt, capabilities, contextLimits, hyperparameters, tools } = role;
     roles[name] = { id, name, basePrompt, capabilities, contextLimits, hyperparameters, tools };
   }
@@ -98,43 +98,82 @@ export async function startExecution(
 ): Promise<ExecutionStatus> {
   const replayed = await replay(data, env, request, now);
   if (replayed) return replayed;
-  const orchestration = await data.orchestrations.get(request.orchestrationId);
+  const orchestration = await data.orchestrations.get(request.orchestrationId, undefined, {
+    warnings: false,
+  });
   const roles = await checkRunnable(data, orchestration);
 
-  const { row, created } = await data.executions.create({
+  const id = newId("exe");
+  const start = (executionId: string) => {
+    const plan: Plan = {
+      executionId,
+      steps: orchestration.steps,
+      stages: stagesOf(orchestration.steps),
+      roles,
+    };
+    const meta = {
+      v: 1 as const,
+      executionId,
+      tenantId: data.actor.tenantId,
+      orchestrationId: orchestration.id,
+      orchestrationName: orchestration.name,
+      orchestrationVersion: orchestration.version,
+      createdBy: data.actor.principal,
+    };
+    return executionStub(env, executionId).start({ meta, plan, input: request.input });
+  };
+  const index = {
     orchestrationId: orchestration.id,
     orchestrationName: orchestration.name,
     orchestrationVersion: orchestration.version,
-    ...(request.idempotencyKey !== undefined ? { idempotencyKey: request.idempotencyKey } : {}),
     now,
+  };
+  if (request.idempotencyKey === undefined) {
+    // Nothing to look up first: write the index row and start the object at the same time.
+    const [indexed, started] = await Promise.allSettled([
+      data.executions.create({ id, ...index }),
+      start(id),
+    ]);
+    return settleStart(data, env, id, indexed, started);
+  }
+  const { row, created } = await data.executions.create({
+    id,
+    ...index,
+    idempotencyKey: request.idempotencyKey,
   });
-  const stub = executionStub(env, row.id);
   if (!created) {
-    checkSameOrchestration(row, orchestration.id, request.idempotencyKey ?? "");
-    const existing = await stub.status();
+    checkSameOrchestration(row, orchestration.id, request.idempotencyKey);
+    const existing = await executionStub(env, row.id).status();
     if (existing.ok) return existing.value;
   }
-  const plan: Plan = {
-    executionId: row.id,
-    steps: orchestration.steps,
-    stages: stagesOf(orchestration.steps),
-    roles,
-  };
-  const meta = {
-    v: 1 as const,
-    executionId: row.id,
-    tenantId: data.actor.tenantId,
-    orchestrationId: orchestration.id,
-    orchestrationName: orchestration.name,
-    orchestrationVersion: orchestration.version,
-    createdBy: data.actor.principal,
-  };
-  try {
-    const started = await stub.start({ meta, plan, input: request.input });
-    if (started.ok) return started.value;
-    throw new Error(started.error);
-  } catch (error) {
-    await data.executions.markFailedToStart(row.id, `could not start: ${(error as Error).message}`);
-    throw error;
+  const [started] = await Promise.allSettled([start(row.id)]);
+  return settleStart(data, env, row.id, { status: "fulfilled", value: undefined }, started);
+}
+
+/** Turns the two halves of a start into its answer, undoing whichever half succeeded alone. */
+async function settleStart(
+  data: TenantData,
+  env: Env,
+  executionId: string,
+  indexed: PromiseSettledResult<unknown>,
+  started: PromiseSettledResult<Awaited<ReturnType<ExecutionRpc["start"]>>>,
+): Promise<ExecutionStatus> {
+  const startError =
+    started.status === "rejected"
+      ? (started.reason as Error)
+      : started.value.ok
+        ? undefined
+        : new Error(started.value.error);
+  if (indexed.status === "rejected") {
+    if (!startError) await executionStub(env, executionId).cancel("the execution index could not be written");
+    throw indexed.reason;
   }
+  if (startError || started.status === "rejected" || !started.value.ok) {
+    await data.executions.markFailedToStart(
+      executionId,
+      `could not start: ${startError?.message ?? "unknown"}`,
+    );
+    throw startError ?? new Error("could not start");
+  }
+  return started.value.value;
 }

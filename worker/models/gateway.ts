@@ -3,10 +3,10 @@
 // an expected failure.
 import type { AttemptResult, JsonValue, RoleSnapshot } from "../../durable-objects/engine/types";
 import { type CatalogModel, costUsd, DEFAULT_CATALOG, LOCAL_MODEL, type ProviderName } from "./catalog";
-import { localProvider } from "./local";
+import { localProvider, localReply } from "./local";
 import { openAiProvider } from "./openai";
 import { runScript, SCRIPT_PREFIX } from "./scripted";
-import type { ModelProvider, ModelRequest } from "./types";
+import type { ModelProvider, ModelReply, ModelRequest } from "./types";
 import { type AiBinding, workersAiProvider } from "./workers-ai";
 
 export interface ModelEnv {
@@ -121,6 +121,29 @@ export function buildRequest(
   };
 }
 
+function withCost(reply: ModelReply, choice: ModelChoice): AttemptResult {
+  if (!reply.ok) return reply;
+  const cost = costUsd(choice.entry, reply.usage.tokensIn, reply.usage.tokensOut);
+  return { ok: true, text: reply.text, usage: { ...reply.usage, model: choice.model, costUsd: cost } };
+}
+
+/**
+ * The reply of a model that answers at once without leaving the isolate (the built-in local model),
+ * or undefined when the call must go out. The engine runs such calls inline, so a chain of them costs
+ * no alarm and no storage round trip per step. Roles with the `meta` tool always go the long way.
+ */
+export function instantReply(
+  env: ModelEnv,
+  role: RoleSnapshot | undefined,
+  input: JsonValue,
+  json: boolean,
+): AttemptResult | undefined {
+  if (role?.tools.includes("meta")) return undefined;
+  const choice = chooseModel(role, env);
+  if (choice.provider !== "local") return undefined;
+  return withCost(localReply(buildRequest(role, choice.model, input, json)), choice);
+}
+
 export async function callModel(
   env: ModelEnv,
   role: RoleSnapshot | undefined,
@@ -136,12 +159,5 @@ export async function callModel(
       error: { kind: "config", message: `model "${choice.model}": ${provider}`, retryable: false },
     };
   }
-  const reply = await provider.complete(buildRequest(role, choice.model, input, json), signal);
-  if (!reply.ok) return reply;
-  const usage = {
-    ...reply.usage,
-    model: choice.model,
-    costUsd: costUsd(choice.entry, reply.usage.tokensIn, reply.usage.tokensOut),
-  };
-  return { ok: true, text: reply.text, usage };
+  return withCost(await provider.complete(buildRequest(role, choice.model, input, json), signal), choice);
 }

@@ -1,0 +1,42 @@
+// Folds a batch of events through the pure scheduler in one go: events queued while the object was
+// busy (a fan-out's replies) share one storage write, and model calls that answer at once without
+// leaving the isolate are answered inline, so a chain of them costs no round trip per step.
+// Pure apart from the `instant` callback it is given.
+import { decide } from "./engine/decide";
+import type { AttemptResult, Command, Decision, EngineEvent, Plan, RunState } from "./engine/types";
+
+/** A batch answers at most this many calls inline, then leaves the rest to the normal path. */
+export const MAX_INLINE_CALLS = 5000;
+
+export type InstantReply = (command: Extract<Command, { type: "call_model" }>) => AttemptResult | undefined;
+
+export function decideBatch(
+  plan: Plan,
+  run: RunState,
+  events: readonly EngineEvent[],
+  now: number,
+  runner: string,
+  instant: InstantReply,
+): Decision {
+  const queue = [...events];
+  const commands: Command[] = [];
+  let state = run;
+  let wakeAt: number | undefined;
+  let inlined = 0;
+  for (let event = queue.shift(); event; event = queue.shift()) {
+    const decision = decide(plan, state, event, now, runner);
+    state = decision.run;
+    wakeAt = decision.wakeAt;
+    for (const command of decision.commands) {
+      const result =
+        command.type === "call_model" && inlined < MAX_INLINE_CALLS ? instant(command) : undefined;
+      if (result && command.type === "call_model") {
+        inlined += 1;
+        queue.push({ type: "attempt_finished", step: command.step, attempt: command.attempt, result });
+      } else {
+        commands.push(command);
+      }
+    }
+  }
+  return { run: state, commands, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+}
