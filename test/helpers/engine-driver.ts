@@ -1,6 +1,7 @@
 // Drives the pure engine through whole runs: builds a plan from guide-shaped steps (defaults applied by the
 // real schema), feeds events, answers model calls from a script and moves a fake clock to the engine's
 // wakeAt. Every state handed to `decide` is deep-frozen, so a transition that mutates its input throws.
+
 import { expect } from "vitest";
 import { decide, initialRun } from "../../durable-objects/engine/decide";
 import { stagesOf } from "../../durable-objects/engine/plan";
@@ -18,6 +19,7 @@ import type {
   Usage,
 } from "../../durable-objects/engine/types";
 import { type OrchestrationInput, orchestrationInputSchema } from "../../worker/schemas/orchestration";
+import { example2, example3, example4 } from "./guide";
 
 export type StepInput = OrchestrationInput["steps"][number];
 
@@ -255,88 +257,7 @@ export const LOGIN_REQUEST = {
   requirements: ["validation", "accessibility", "responsive"],
 };
 
-/** Example 2: Planner-Executor-Reviewer with outputMapping and a condition on the Review. */
-export const GUIDE_EXAMPLE_2: StepInput[] = [
-  {
-    name: "Plan",
-    order: 0,
-    roleName: "Architect",
-    inputMapping: { task: "{{context.input.userRequest}}" },
-    outputMapping: { plan: "{{output}}" },
-  },
-  {
-    name: "Generate Code",
-    order: 1,
-    roleName: "Coder",
-    inputMapping: { instructions: "{{context.plan}}" },
-    outputMapping: { code: "{{output}}" },
-  },
-  {
-    name: "Review",
-    order: 2,
-    roleName: "Code Reviewer",
-    inputMapping: { code: "{{context.code}}", requirements: "{{context.plan}}" },
-    outputMapping: { review: "{{output}}" },
-    condition: { field: "code", operator: "exists", value: null },
-  },
-];
-
-/** Example 3: three searches in one parallelGroup, then a synthesis of all three. */
-export const GUIDE_EXAMPLE_3: StepInput[] = [
-  {
-    name: "Search Academic Papers",
-    order: 0,
-    roleName: "Research Assistant",
-    parallelGroup: "search",
-    inputMapping: { query: "{{context.input.topic}} site:arxiv.org" },
-  },
-  {
-    name: "Search Technical Docs",
-    order: 1,
-    roleName: "Research Assistant",
-    parallelGroup: "search",
-    inputMapping: { query: "{{context.input.topic}} site:developer.mozilla.org" },
-  },
-  {
-    name: "Search GitHub",
-    order: 2,
-    roleName: "Research Assistant",
-    parallelGroup: "search",
-    inputMapping: { query: "{{context.input.topic}} site:github.com" },
-  },
-  {
-    name: "Synthesize Findings",
-    order: 3,
-    roleName: "Synthesizer",
-    inputMapping: {
-      sources: {
-        academic: "{{context['Search Academic Papers']}}",
-        docs: "{{context['Search Technical Docs']}}",
-        github: "{{context['Search GitHub']}}",
-      },
-    },
-    outputMapping: { report: "{{output}}" },
-  },
-];
-
-/** Example 4: retries on the Coder, test results mapped, Fix Failures only when not all tests passed. */
-export const GUIDE_EXAMPLE_4: StepInput[] = [
-  { name: "Generate Code", order: 0, roleName: "Coder", maxRetries: 2, retryDelay: 1000, timeout: 60000 },
-  {
-    name: "Run Tests",
-    order: 1,
-    roleName: "Tester",
-    inputMapping: { code: "{{context['Generate Code']}}" },
-    outputMapping: { testResults: "{{output}}" },
-  },
-  {
-    name: "Fix Failures",
-    order: 2,
-    roleName: "Debugger",
-    condition: { field: "testResults.passed", operator: "<", value: 1.0 },
-    inputMapping: {
-      code: "{{context['Generate Code']}}",
-      failures: "{{context.testResults.failures}}",
-    },
-  },
-];
+/** The guide's Examples 2, 3 and 4 (test/helpers/guide.ts), as step lists. */
+export const GUIDE_EXAMPLE_2: StepInput[] = example2.steps;
+export const GUIDE_EXAMPLE_3: StepInput[] = example3.steps;
+export const GUIDE_EXAMPLE_4: StepInput[] = example4.steps;

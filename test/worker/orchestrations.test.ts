@@ -1,204 +1,20 @@
 // Orchestrations over tRPC (`orchestrationManagement`): the guide's examples and patterns verbatim, defaults,
 // warnings for roles that do not exist yet, versioned updates with optimistic concurrency, list filters,
 // deletion, name conflicts, and the published JSON Schema of a definition.
+
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CONDITION_OPERATORS, type OrchestrationInput } from "../../worker/schemas/orchestration";
+import { CONDITION_OPERATORS } from "../../worker/schemas/orchestration";
 import { errorOf, newTenant, type TestClient, workerFetch } from "../helpers/client";
+import { example2, example3, example4, patterns } from "../helpers/guide";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Example 2: Creating an Orchestration (copied from the guide).
-const codeGenerationPipeline: OrchestrationInput = {
-  name: "Code Generation Pipeline",
-  description: "Plans, generates, and reviews code changes",
-  tags: ["coding", "quality"],
-  steps: [
-    {
-      name: "Plan",
-      order: 0,
-      roleName: "Architect",
-      inputMapping: {
-        task: "{{context.input.userRequest}}",
-      },
-      outputMapping: {
-        plan: "{{output}}",
-      },
-    },
-    {
-      name: "Generate Code",
-      order: 1,
-      roleName: "Coder",
-      inputMapping: {
-        instructions: "{{context.plan}}",
-      },
-      outputMapping: {
-        code: "{{output}}",
-      },
-    },
-    {
-      name: "Review",
-      order: 2,
-      roleName: "Code Reviewer",
-      inputMapping: {
-        code: "{{context.code}}",
-        requirements: "{{context.plan}}",
-      },
-      outputMapping: {
-        review: "{{output}}",
-      },
-      condition: {
-        field: "code",
-        operator: "exists",
-        value: null,
-      },
-    },
-  ],
-};
-
-// Example 3: Parallel Execution (Map-Reduce Pattern).
-const multiSourceResearch: OrchestrationInput = {
-  name: "Multi-Source Research",
-  description: "Searches multiple sources in parallel, then synthesizes",
-  tags: ["research"],
-  steps: [
-    // Parallel search steps (same parallelGroup)
-    {
-      name: "Search Academic Papers",
-      order: 0,
-      roleName: "Research Assistant",
-      parallelGroup: "search", // 🔄 Runs in parallel
-      inputMapping: {
-        query: "{{context.input.topic}} site:arxiv.org",
-      },
-    },
-    {
-      name: "Search Technical Docs",
-      order: 1,
-      roleName: "Research Assistant",
-      parallelGroup: "search", // 🔄 Runs in parallel
-      inputMapping: {
-        query: "{{context.input.topic}} site:developer.mozilla.org",
-      },
-    },
-    {
-      name: "Search GitHub",
-      order: 2,
-      roleName: "Research Assistant",
-      parallelGroup: "search", // 🔄 Runs in parallel
-      inputMapping: {
-        query: "{{context.input.topic}} site:github.com",
-      },
-    },
-    // Synthesis step (runs after all parallel steps complete)
-    {
-      name: "Synthesize Findings",
-      order: 3,
-      roleName: "Synthesizer",
-      inputMapping: {
-        sources: {
-          academic: "{{context['Search Academic Papers']}}",
-          docs: "{{context['Search Technical Docs']}}",
-          github: "{{context['Search GitHub']}}",
-        },
-      },
-      outputMapping: {
-        report: "{{output}}",
-      },
-    },
-  ],
-};
-
-// Example 4: Conditional Logic & Retries.
-const selfCorrectingCoder: OrchestrationInput = {
-  name: "Self-Correcting Coder",
-  description: "Generates code and auto-fixes errors",
-  tags: ["coding", "reliability"],
-  steps: [
-    {
-      name: "Generate Code",
-      order: 0,
-      roleName: "Coder",
-      maxRetries: 2,
-      retryDelay: 1000,
-      timeout: 60000,
-    },
-    {
-      name: "Run Tests",
-      order: 1,
-      roleName: "Tester",
-      inputMapping: {
-        code: "{{context['Generate Code']}}",
-      },
-      outputMapping: {
-        testResults: "{{output}}",
-      },
-    },
-    {
-      name: "Fix Failures",
-      order: 2,
-      roleName: "Debugger",
-      condition: {
-        field: "testResults.passed",
-        operator: "<",
-        value: 1.0, // Only run if not all tests passed
-      },
-      inputMapping: {
-        code: "{{context['Generate Code']}}",
-        failures: "{{context.testResults.failures}}",
-      },
-    },
-  ],
-};
-
-// The four "Fundamental Patterns", each wrapped with a name.
-type PatternName =
-  | "Planner-Executor-Reviewer"
-  | "Map-Reduce"
-  | "Tree of Thoughts"
-  | "Ping-Pong (Adversarial)";
-const fundamentalPatterns: Record<PatternName, Omit<OrchestrationInput, "name">> = {
-  "Planner-Executor-Reviewer": {
-    steps: [
-      { name: "Plan", roleName: "Architect" },
-      { name: "Execute", roleName: "Coder" },
-      { name: "Review", roleName: "Reviewer" },
-    ],
-  },
-  "Map-Reduce": {
-    steps: [
-      { name: "Search A", parallelGroup: "map" },
-      { name: "Search B", parallelGroup: "map" },
-      { name: "Search C", parallelGroup: "map" },
-      { name: "Synthesize", order: 3 }, // Reduce step
-    ],
-  },
-  "Tree of Thoughts": {
-    steps: [
-      { name: "Generate Options", parallelGroup: "generate" },
-      { name: "Generate Options 2", parallelGroup: "generate" },
-      { name: "Generate Options 3", parallelGroup: "generate" },
-      { name: "Evaluate", order: 3 },
-      { name: "Select Best", order: 4 },
-    ],
-  },
-  "Ping-Pong (Adversarial)": {
-    steps: [
-      { name: "Creator", order: 0 },
-      { name: "Critic", order: 1 },
-      {
-        name: "Refine",
-        order: 2,
-        condition: {
-          field: "Critic.score",
-          operator: "<",
-          value: 0.8,
-        },
-        maxRetries: 5,
-      },
-    ],
-  },
-};
+// The guide's examples and patterns, verbatim, from one shared place.
+const codeGenerationPipeline = example2;
+const multiSourceResearch = example3;
+const selfCorrectingCoder = example4;
+const fundamentalPatterns = patterns;
 
 const STEP_DEFAULTS = {
   maxRetries: 0,
@@ -302,7 +118,7 @@ describe("orchestrationManagement.create", () => {
     const { trpc } = await newTenant();
     const created = await trpc.orchestrationManagement.create.mutate({
       name: "Ping-Pong",
-      ...fundamentalPatterns["Ping-Pong (Adversarial)"],
+      ...fundamentalPatterns["Ping-Pong"],
     });
     expect(created.steps[2]).toMatchObject({
       maxRetries: 5,
