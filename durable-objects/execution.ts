@@ -2,15 +2,18 @@
 // one serialized path — load -> decide -> persist -> perform -> arm the one alarm — and only alarm
 // invocations call models, so no model call outlives the alarm's wall-clock limit.
 import { DurableObject } from "cloudflare:workers";
+import { callModelWithAgentCode } from "../worker/agent-code/model-turns";
 import { newId } from "../worker/auth/crypto";
 import type { Env } from "../worker/env";
-import { callModel, instantReply } from "../worker/models/gateway";
+import { instantReply } from "../worker/models/gateway";
 import { decideBatch, type InstantReply } from "./batch";
 import { initialRun } from "./engine/decide";
-import type { Command, EngineEvent, JsonValue, Plan, RunStatus } from "./engine/types";
-import { type ExecutionMeta, ExecutionStore, type Loaded } from "./execution-store";
+import type { Command, EngineEvent, RunStatus } from "./engine/types";
+import { MAX_WATCH_MS, type Result, type StartRequest, type WatchToken } from "./execution-rpc";
+import { ExecutionStore, type Loaded } from "./execution-store";
 import { type FaultPoint, faultAt } from "./fault-points";
 import { projectStatus } from "./projection";
+import { RunWatchers, TERMINAL } from "./run-watchers";
 import { type ExecutionStatus, statusView } from "./status-view";
 
 /**
@@ -25,28 +28,10 @@ const INLINE_WAIT_MS = 2_000;
 /** A D1 projection that failed is tried again by an alarm this much later. */
 export const PROJECTION_RETRY_MS = 30_000;
 
-/** A long-poll may wait at most this long, so it fits comfortably in one request. */
-const MAX_WATCH_MS = 30_000;
-
-export interface WatchToken {
-  runner: string;
-  revision: number;
-}
-
-export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
-
-export interface StartRequest {
-  meta: ExecutionMeta;
-  plan: Plan;
-  input: JsonValue;
-}
-
 interface InFlight {
   controller: AbortController;
   done: Promise<void>;
 }
-
-const TERMINAL: readonly RunStatus[] = ["completed", "failed", "cancelled"];
 
 export class ExecutionObject extends DurableObject<Env> {
   private readonly store = new ExecutionStore(this.ctx.storage);
@@ -54,12 +39,9 @@ export class ExecutionObject extends DurableObject<Env> {
   private readonly runner = newId("run");
   private readonly inFlight = new Map<string, InFlight>();
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly endWaiters: ((status: RunStatus) => void)[] = [];
-  private readonly changeWaiters: (() => void)[] = [];
+  private readonly watchers = new RunWatchers();
   /** Replies that arrived while a batch was being decided; the next batch takes them all. */
   private readonly inbox: EngineEvent[] = [];
-  /** Counts transitions in this instance, for `watch`. */
-  private revision = 0;
   private wakeAt: number | undefined;
   private invocationStartedAt: number | undefined;
   /** Set when an attempt was handed to the next alarm: this invocation then only finishes what runs. */
@@ -89,7 +71,7 @@ export class ExecutionObject extends DurableObject<Env> {
     const loaded = await this.serialized(() => this.store.load());
     if (!loaded) return "unknown";
     if (TERMINAL.includes(loaded.run.header.status)) return loaded.run.header.status;
-    return new Promise((resolve) => this.endWaiters.push(resolve));
+    return this.watchers.end();
   }
 
   /**
@@ -101,21 +83,22 @@ export class ExecutionObject extends DurableObject<Env> {
     seen: WatchToken | null,
     waitMs: number,
   ): Promise<Result<{ token: WatchToken; status: ExecutionStatus }>> {
-    const current = () => ({ runner: this.runner, revision: this.revision });
-    const stale = seen === null || seen.runner !== this.runner || seen.revision < this.revision;
-    const loaded = await this.serialized(() => this.store.load());
-    if (!loaded) return { ok: false, error: "no such execution" };
-    if (!stale && !TERMINAL.includes(loaded.run.header.status)) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(Math.max(waitMs, 0), MAX_WATCH_MS));
-        this.changeWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    const view = await this.view();
-    return view.ok ? { ok: true, value: { token: current(), status: view.value } } : view;
+    // The check and the registration happen in one queued turn, so no change can slip between them.
+    const waiting = await this.serialized(async () => {
+      const loaded = await this.store.load();
+      if (!loaded) return undefined;
+      const changed = seen === null || seen.runner !== this.runner || seen.revision < this.watchers.revision;
+      // Wrapped in an object: returning the promise itself would make this queued turn wait for it.
+      if (changed || TERMINAL.includes(loaded.run.header.status)) return { until: Promise.resolve() };
+      return { until: this.watchers.nextChange(Math.min(Math.max(waitMs, 0), MAX_WATCH_MS)) };
+    });
+    if (!waiting) return { ok: false, error: "no such execution" };
+    await waiting.until;
+    return this.serialized(async () => {
+      const view = await this.view();
+      const token = { runner: this.runner, revision: this.watchers.revision };
+      return view.ok ? { ok: true as const, value: { token, status: view.value } } : view;
+    });
   }
 
   async status(): Promise<Result<ExecutionStatus>> {
@@ -198,10 +181,7 @@ export class ExecutionObject extends DurableObject<Env> {
     await this.store.save(decision.run);
     this.wakeAt = decision.wakeAt;
     for (const command of decision.commands) this.perform(command, loaded);
-    this.revision += 1;
-    for (const wake of this.changeWaiters.splice(0)) wake();
-    const status = decision.run.header.status;
-    if (TERMINAL.includes(status)) for (const resolve of this.endWaiters.splice(0)) resolve(status);
+    this.watchers.notify(decision.run.header.status);
     if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
     return loaded;
   }
@@ -244,7 +224,19 @@ export class ExecutionObject extends DurableObject<Env> {
       const signal = AbortSignal.any([controller.signal, timeout]);
       try {
         this.crashAt("before_call", loaded);
-        const call = callModel(this.env, role, command.input, definition?.outputFormat === "json", signal);
+        const call = callModelWithAgentCode(
+          this.env,
+          role,
+          command.input,
+          definition?.outputFormat === "json",
+          signal,
+          {
+            tenantId: loaded.meta.tenantId,
+            executionId: loaded.meta.executionId,
+            stepName: definition?.name ?? `step ${command.step}`,
+            deadline: command.deadline,
+          },
+        );
         this.crashAt("during_call", loaded);
         const result = await call;
         this.crashAt("after_reply", loaded);

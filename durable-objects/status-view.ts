@@ -22,6 +22,8 @@ function attemptLog(attempt: AttemptRecord) {
     costUsd: attempt.usage?.costUsd ?? null,
     input: attempt.input,
     output: attempt.output ?? null,
+    /** A meta role's model turns and the agent code each ran; empty for other roles. */
+    turns: attempt.turns ?? [],
   };
 }
 

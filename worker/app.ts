@@ -1,8 +1,10 @@
-// HTTP routes: tRPC at /trpc, health, the definition JSON Schema; everything else is the dashboard's
-// static assets (wrangler.toml sends only these paths to the Worker first).
+// HTTP routes: tRPC at /trpc, health, the definition JSON Schema, the agent-code API's declarations
+// (/meta-api.d.ts); everything else is the dashboard's static assets (wrangler.toml sends only these
+// paths to the Worker first).
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { Hono } from "hono";
 import { z } from "zod";
+import { META_API_DTS } from "./agent-code/meta-api";
 import type { Env } from "./env";
 import { orchestrationInputSchema } from "./schemas/orchestration";
 import { contextFactory } from "./trpc/context";
@@ -42,5 +44,12 @@ app.get("/schema/orchestration.json", (c) => {
   };
   return c.json(orchestrationJsonSchema);
 });
+
+app.get("/meta-api.d.ts", (c) =>
+  c.body(META_API_DTS, 200, {
+    "content-type": "text/plain; charset=utf-8",
+    "cache-control": "public, max-age=300",
+  }),
+);
 
 app.all("*", (c) => c.env.ASSETS.fetch(c.req.raw));

@@ -7,6 +7,10 @@ export interface Env extends ModelEnv {
   DB: D1Database;
   ASSETS: Fetcher;
   EXECUTIONS: DurableObjectNamespace<ExecutionObject>;
+  /** Loads the tenant sandboxes agent code runs in (worker/agent-code/). */
+  LOADER: WorkerLoader;
+  /** Model turns per step for roles with the `meta` tool (optional; see worker/agent-code/limits.ts). */
+  AGENT_MAX_TURNS?: string;
 }
 
 declare global {

@@ -1,9 +1,11 @@
-// The Worker's entry: HTTP through Hono, the cron sweeper, and the Durable Object class.
+// The Worker's entry: HTTP through Hono, the cron sweeper, the Durable Object class, and MetaTools, the
+// entrypoint agent-code sandboxes reach D1 and the engine through (bound per sandbox via ctx.exports).
 import { app } from "./app";
 import type { Env } from "./env";
 import { sweep } from "./executions/sweeper";
 
 export { ExecutionObject } from "../durable-objects/execution";
+export { MetaTools } from "./agent-code/meta-tools";
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),

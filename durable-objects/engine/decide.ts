@@ -6,7 +6,17 @@ import { parseOutput } from "./output";
 import { renderValue } from "./render";
 import { countedAttempts, retryDelayMs } from "./retry";
 import { startTransition, type Transition } from "./transition";
-import type { Decision, EngineEvent, JsonValue, Plan, RunHeader, RunState, StepError, Usage } from "./types";
+import type {
+  AgentTurn,
+  Decision,
+  EngineEvent,
+  JsonValue,
+  Plan,
+  RunHeader,
+  RunState,
+  StepError,
+  Usage,
+} from "./types";
 
 /** A step whose attempts were cut off by restarts more than this many times fails instead of looping forever. */
 export const MAX_INTERRUPTIONS = 5;
@@ -59,6 +69,7 @@ function applyEvent(tx: Transition, event: EngineEvent): void {
       // A reply for an attempt already settled (timed out, cancelled, duplicate) changes nothing.
       if (tx.header.status !== "running" || !attempt || attempt.outcome) return;
       const { result } = event;
+      if (result.turns) keepTurns(tx, event.step, result.turns);
       if (!result.ok) {
         failAttempt(tx, event.step, "failed", result.error, result.usage);
         return;
@@ -83,6 +94,14 @@ function applyEvent(tx: Transition, event: EngineEvent): void {
     default:
       event satisfies never;
   }
+}
+
+/** Records a meta role's model turns on the open attempt, before it is settled either way. */
+function keepTurns(tx: Transition, index: number, turns: AgentTurn[]): void {
+  const step = tx.edit(index);
+  const last = step.attempts.length - 1;
+  const open = step.attempts[last];
+  if (open) step.attempts[last] = { ...open, turns };
 }
 
 function completeStep(tx: Transition, index: number, output: JsonValue, usage: Usage): void {

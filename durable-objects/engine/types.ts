@@ -64,6 +64,25 @@ export interface AttemptRecord {
   usage?: Usage;
   input: JsonValue;
   output?: JsonValue;
+  /** Model turns of a step whose role has `meta` (optional: added after v1, absent elsewhere). */
+  turns?: AgentTurn[];
+}
+
+/** One model reply of a meta role's step, and the agent code it ran (fields clipped to stay small). */
+export interface AgentTurn {
+  turn: number;
+  reply: string;
+  code?: string;
+  run?: {
+    ok: boolean;
+    logs: string;
+    result: JsonValue;
+    error: { name: string; message: string; line: number | null; column: number | null } | null;
+    calls: number;
+    durationMs: number;
+  };
+  /** Why the code was not run (e.g. the turn limit). */
+  note?: string;
 }
 
 export interface StepRun {
@@ -101,8 +120,8 @@ export interface RunState {
 }
 
 export type AttemptResult =
-  | { ok: true; text: string; usage: Usage }
-  | { ok: false; error: StepError; usage?: Usage };
+  | { ok: true; text: string; usage: Usage; turns?: AgentTurn[] }
+  | { ok: false; error: StepError; usage?: Usage; turns?: AgentTurn[] };
 
 export type EngineEvent =
   | { type: "start" }

@@ -158,3 +158,34 @@ export const executions = sqliteTable(
     uniqueIndex("executions_tenant_idempotency_unique").on(t.tenantId, t.idempotencyKey),
   ],
 );
+
+/** One run of agent code (agent.runCode, or a turn of a step whose role has the `meta` tool). */
+export const agentRuns = sqliteTable(
+  "agent_runs",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    /** Not a foreign key: the record outlives the role. */
+    roleId: text("role_id").notNull(),
+    executionId: text("execution_id"),
+    stepName: text("step_name"),
+    turn: integer("turn"),
+    /** SHA-256 of the agent's source, hex. */
+    codeHash: text("code_hash").notNull(),
+    codeBytes: integer("code_bytes").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    /** Meta function calls the run made. */
+    calls: integer("calls").notNull(),
+    outcome: text("outcome", {
+      enum: ["ok", "error", "syntax_error", "timeout", "limit_exceeded", "cancelled"],
+    }).notNull(),
+    error: text("error"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("agent_runs_tenant_created_idx").on(t.tenantId, t.createdAt),
+    index("agent_runs_tenant_execution_idx").on(t.tenantId, t.executionId),
+  ],
+);

@@ -1,5 +1,6 @@
 // The one data-access entry for authenticated work: every store is bound to the actor's tenant.
 import { tenantName } from "./accounts";
+import { AgentRunLog } from "./agent-runs";
 import { ApiKeyStore } from "./api-keys";
 import type { Actor, Db } from "./client";
 import { ExecutionIndex } from "./executions";
@@ -11,6 +12,7 @@ export class TenantData {
   readonly orchestrations: OrchestrationStore;
   readonly apiKeys: ApiKeyStore;
   readonly executions: ExecutionIndex;
+  readonly agentRuns: AgentRunLog;
 
   constructor(
     readonly db: Db,
@@ -20,6 +22,7 @@ export class TenantData {
     this.orchestrations = new OrchestrationStore(db, actor, this.roles);
     this.apiKeys = new ApiKeyStore(db, actor);
     this.executions = new ExecutionIndex(db, actor);
+    this.agentRuns = new AgentRunLog(db, actor.tenantId);
   }
 
   tenantName(): Promise<string | undefined> {

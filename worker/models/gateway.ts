@@ -6,7 +6,7 @@ import { type CatalogModel, costUsd, DEFAULT_CATALOG, LOCAL_MODEL, type Provider
 import { localProvider, localReply } from "./local";
 import { openAiProvider } from "./openai";
 import { runScript, SCRIPT_PREFIX } from "./scripted";
-import type { ModelProvider, ModelReply, ModelRequest } from "./types";
+import type { ChatMessage, ModelProvider, ModelReply, ModelRequest } from "./types";
 import { type AiBinding, workersAiProvider } from "./workers-ai";
 
 export interface ModelEnv {
@@ -151,6 +151,17 @@ export async function callModel(
   json: boolean,
   signal: AbortSignal,
 ): Promise<AttemptResult> {
+  return callModelWithMessages(env, role, buildRequest(role, "", input, json).messages, json, signal);
+}
+
+/** A call with a whole conversation (a meta role's turns); `messages` starts with the system message. */
+export async function callModelWithMessages(
+  env: ModelEnv,
+  role: RoleSnapshot | undefined,
+  messages: ChatMessage[],
+  json: boolean,
+  signal: AbortSignal,
+): Promise<AttemptResult> {
   const choice = chooseModel(role, env);
   const provider = providerFor(choice, env);
   if (typeof provider === "string") {
@@ -159,5 +170,6 @@ export async function callModel(
       error: { kind: "config", message: `model "${choice.model}": ${provider}`, retryable: false },
     };
   }
-  return withCost(await provider.complete(buildRequest(role, choice.model, input, json), signal), choice);
+  const request = { ...buildRequest(role, choice.model, "", json), messages };
+  return withCost(await provider.complete(request, signal), choice);
 }

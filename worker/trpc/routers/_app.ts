@@ -1,5 +1,6 @@
 // The whole API: one router per noun. Clients import `AppRouter` for end-to-end types.
 import { router } from "../init";
+import { agentRouter } from "./agent";
 import { apiKeyRouter } from "./api-key";
 import { authRouter } from "./auth";
 import { orchestrationRouter } from "./orchestration";
@@ -10,6 +11,7 @@ export const appRouter = router({
   apiKey: apiKeyRouter,
   role: roleRouter,
   orchestrationManagement: orchestrationRouter,
+  agent: agentRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,22 @@
+// The meta functions agent code can call, by the names the usage guide gives them. Shared by the sandbox
+// prelude (globals and `system.<name>`), the MetaTools entrypoint (dispatch) and the API declarations.
+export const META_FUNCTION_NAMES = [
+  "create_role",
+  "list_roles",
+  "get_role",
+  "update_role",
+  "delete_role",
+  "create_orchestration",
+  "list_orchestrations",
+  "get_orchestration",
+  "update_orchestration",
+  "delete_orchestration",
+  "execute_orchestration",
+  "get_execution_status",
+] as const;
+
+export type MetaFunctionName = (typeof META_FUNCTION_NAMES)[number];
+
+export function isMetaFunctionName(name: unknown): name is MetaFunctionName {
+  return typeof name === "string" && (META_FUNCTION_NAMES as readonly string[]).includes(name);
+}
