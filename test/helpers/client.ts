@@ -3,8 +3,9 @@
 // so no test depends on another's data.
 
 import { exports } from "cloudflare:workers";
-import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
 import type { AppRouter } from "../../worker/trpc/routers/_app";
+import { FetchEventSource } from "./event-source";
 
 export const BASE_URL = "http://localhost";
 
@@ -21,21 +22,31 @@ export function workerFetch(input: RequestInfo | URL, init?: RequestInit): Promi
 
 export function makeClient(options: ClientOptions = {}) {
   const jar = { cookie: options.cookie };
+  const headers = (): Record<string, string> => ({
+    ...options.headers,
+    ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+    ...(jar.cookie ? { cookie: jar.cookie } : {}),
+  });
   const client = createTRPCClient<AppRouter>({
     links: [
-      httpLink({
-        url: `${BASE_URL}/trpc`,
-        headers: () => ({
-          ...options.headers,
-          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-          ...(jar.cookie ? { cookie: jar.cookie } : {}),
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        // Subscriptions arrive as Server-Sent Events, as in the dashboard.
+        true: httpSubscriptionLink({
+          url: `${BASE_URL}/trpc`,
+          EventSource: FetchEventSource,
+          eventSourceOptions: () => ({ headers: headers() }),
         }),
-        fetch: async (url, init) => {
-          const response = await workerFetch(url, init as RequestInit);
-          const setCookie = response.headers.get("set-cookie");
-          if (setCookie) jar.cookie = setCookie.split(";")[0];
-          return response;
-        },
+        false: httpLink({
+          url: `${BASE_URL}/trpc`,
+          headers,
+          fetch: async (url, init) => {
+            const response = await workerFetch(url, init as RequestInit);
+            const setCookie = response.headers.get("set-cookie");
+            if (setCookie) jar.cookie = setCookie.split(";")[0];
+            return response;
+          },
+        }),
       }),
     ],
   });

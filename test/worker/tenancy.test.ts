@@ -493,9 +493,28 @@ describe("an unauthenticated caller is refused by every authed procedure", () =>
     const procedure = node as {
       query(input?: unknown): Promise<unknown>;
       mutate(input?: unknown): Promise<unknown>;
+      subscribe(
+        input: unknown,
+        handlers: { onData(): void; onError(error: unknown): void },
+      ): { unsubscribe(): void };
     };
     if (type === "query") return procedure.query(undefined);
     if (type === "mutation") return procedure.mutate(undefined);
+    if (type === "subscription") {
+      // Settles with the first thing the stream says: data (accepted) or an error.
+      return new Promise((resolve, reject) => {
+        const subscription = procedure.subscribe(undefined, {
+          onData: () => {
+            subscription.unsubscribe();
+            resolve(undefined);
+          },
+          onError: (error) => {
+            subscription.unsubscribe();
+            reject(error);
+          },
+        });
+      });
+    }
     throw new Error(`${path}: this test does not know how to call a ${type} procedure`);
   }
 
@@ -517,6 +536,7 @@ describe("an unauthenticated caller is refused by every authed procedure", () =>
         "orchestrationManagement.versions",
         "orchestrationManagement.update",
         "orchestrationManagement.delete",
+        "orchestrationManagement.watchExecution",
       ]),
     );
   });

@@ -1,0 +1,76 @@
+// The signed-in frame: a skip link, the navigation (wraps on phones), who is signed in, and log out.
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import type { ReactNode } from "react";
+import { Link, navigate, useLocation } from "../lib/router";
+import { type RouterOutputs, useTRPC } from "../lib/trpc";
+
+const NAV = [
+  { to: "/", label: "Overview" },
+  { to: "/orchestrations", label: "Orchestrations" },
+  { to: "/executions", label: "Executions" },
+  { to: "/roles", label: "Roles" },
+  { to: "/console", label: "Agent console" },
+  { to: "/keys", label: "API keys" },
+];
+
+function isCurrent(to: string, path: string) {
+  return to === "/" ? path === "/" : path === to || path.startsWith(`${to}/`);
+}
+
+export function Layout({ me, children }: { me: RouterOutputs["auth"]["me"]; children: ReactNode }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { path } = useLocation();
+  const logout = useMutation(
+    trpc.auth.logout.mutationOptions({
+      onSuccess: async () => {
+        navigate("/login", { replace: true });
+        // Forget the tenant's data, then ask auth.me again: it answers UNAUTHORIZED and the login shows.
+        const meKey = trpc.auth.me.queryKey();
+        queryClient.removeQueries({ predicate: (query) => query.queryHash !== JSON.stringify(meKey) });
+        await queryClient.resetQueries({ queryKey: meKey });
+      },
+    }),
+  );
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/" className="brand" aria-label="Troupe overview">
+          <span className="brand-mark" aria-hidden="true" />
+          Troupe
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.to}>
+                <Link to={item.to} aria-current={isCurrent(item.to, path) ? "page" : undefined}>
+                  {item.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="account">
+          <span className="muted" title={me.user?.email ?? ""}>
+            {me.tenant.name}
+            {me.user ? ` · ${me.user.email}` : ""}
+          </span>
+          <button
+            type="button"
+            className="button small"
+            onClick={() => logout.mutate()}
+            disabled={logout.isPending}
+          >
+            {logout.isPending ? "Logging out…" : "Log out"}
+          </button>
+        </div>
+      </header>
+      <main id="content" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  );
+}

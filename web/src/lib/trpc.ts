@@ -1,0 +1,55 @@
+// The typed API client: tRPC over plain HTTP (batched) for queries and mutations, Server-Sent Events for
+// subscriptions, TanStack Query for caching. Types come from the server's AppRouter; no hand-written fetch.
+import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { createTRPCContext } from "@trpc/tanstack-react-query";
+import type { AppRouter } from "../../../worker/trpc/routers/_app";
+import { errorCode } from "./errors";
+
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type Role = RouterOutputs["role"]["list"][number];
+export type Orchestration = RouterOutputs["orchestrationManagement"]["get"];
+export type ExecutionStatus = RouterOutputs["orchestrationManagement"]["getExecutionStatus"];
+export type StepLog = ExecutionStatus["stepLogs"][number];
+export type ExecutionSummary = RouterOutputs["orchestrationManagement"]["listExecutions"]["items"][number];
+
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
+
+/** Called when the server says the session is gone, so the app can show the login page. */
+let onSignedOut: () => void = () => undefined;
+export function setSignedOutHandler(handler: () => void) {
+  onSignedOut = handler;
+}
+
+function watchForSignOut(error: unknown) {
+  if (errorCode(error) === "UNAUTHORIZED") onSignedOut();
+}
+
+export function makeQueryClient() {
+  return new QueryClient({
+    queryCache: new QueryCache({ onError: watchForSignOut }),
+    mutationCache: new MutationCache({ onError: watchForSignOut }),
+    defaultOptions: {
+      queries: {
+        staleTime: 5_000,
+        // A 4xx will not get better by asking again; a dropped connection might.
+        retry: (failures, error) => errorCode(error) === undefined && failures < 2,
+      },
+    },
+  });
+}
+
+export function makeTrpcClient() {
+  const url = "/trpc";
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({ url }),
+        false: httpBatchLink({ url }),
+      }),
+    ],
+  });
+}
