@@ -138,6 +138,26 @@ async function latencyFigures(api: Api): Promise<Figure[]> {
   ];
 }
 
+/** A small meta script in the tenant's isolate: a fresh script (new isolate) and the same one again. */
+async function agentCodeFigures(api: Api): Promise<Figure[]> {
+  await api.call("role.create", { name: "Bench Designer", basePrompt: "You design.", tools: ["meta"] });
+  const script = (nonce: string) =>
+    `// ${nonce}\nconst roles = await list_roles();\nconsole.log(roles.length);`;
+  const run = (code: string) => api.call("agent.runCode", { roleName: "Bench Designer", code });
+  const cold = await repeat(() => timed(() => run(script(crypto.randomUUID()))));
+  const warmCode = script("warm");
+  const warm = await repeat(() => timed(() => run(warmCode)));
+  return [
+    {
+      label: "agent code, small meta script, cold isolate",
+      unit: "ms",
+      better: "lower",
+      troupe: summarize(cold),
+    },
+    { label: "agent code, same script, warm isolate", unit: "ms", better: "lower", troupe: summarize(warm) },
+  ];
+}
+
 async function scalingFigures(api: Api, tenantId: string): Promise<Scaling[]> {
   const shapes: Shape[] = [
     { kind: "chain", size: 10 },
@@ -205,6 +225,7 @@ async function main() {
       },
       ...(await throughputFigures(api)),
       ...(await latencyFigures(api)),
+      ...(await agentCodeFigures(api)),
     ];
     const scaling = await scalingFigures(api, tenantId);
     const report = {
@@ -214,7 +235,6 @@ async function main() {
       timing: "client-side, from the start request to the response that says the run has ended",
       figures,
       scaling,
-      agentCode: "not measured yet: agent code (issue 6) has not landed",
       totalSeconds: Math.round((performance.now() - started) / 1000),
     };
     printReport(report);

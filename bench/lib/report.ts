@@ -29,12 +29,7 @@ function table(rows: string[][]): string {
   );
 }
 
-export function printReport(report: {
-  figures: Figure[];
-  scaling: Scaling[];
-  runs: number;
-  agentCode: string;
-}): void {
+export function printReport(report: { figures: Figure[]; scaling: Scaling[]; runs: number }): void {
   console.log(`\nTroupe benchmark — medians of ${report.runs} runs (min–max), instant local model\n`);
   console.log(
     table([
@@ -61,5 +56,4 @@ export function printReport(report: {
       ]),
     ]),
   );
-  console.log(`\nAgent code: ${report.agentCode}`);
 }

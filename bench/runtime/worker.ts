@@ -12,6 +12,7 @@ import type { LatchObject } from "./latch";
 import type { BenchParams } from "./workflow";
 
 export { ExecutionObject } from "../../durable-objects/execution";
+export { MetaTools } from "../../worker/agent-code/meta-tools";
 export { BareChainObject } from "./floor";
 export { LatchObject } from "./latch";
 export { BenchWorkflow } from "./workflow";
