@@ -3,9 +3,10 @@
 //     "meta"        ExecutionMeta (written once at start)
 //     "plan"        Plan (definition snapshot, stages, roles; written once)
 //     "header"      RunHeader
-//     "step:NNNNN"  StepRun, one per step (only changed steps are rewritten)
+//     "step:NNNNN"  StepRun, once the step has changed (absent = pending, derived from the plan)
 //     "projected"   the RunStatus last written to D1's executions index
 // Reads are cached in memory: this instance is the only writer of its storage.
+import { pendingStep } from "./engine/decide";
 import type { Plan, RunState, RunStatus, StepRun } from "./engine/types";
 
 export interface ExecutionMeta {
@@ -39,8 +40,11 @@ export class ExecutionStore {
     const plan = values.get("plan") as Plan | undefined;
     const header = values.get("header") as RunState["header"] | undefined;
     if (!meta || !plan || !header) return undefined;
+    // Steps are stored once they change; an untouched step is derived from the plan.
     const stepRows = await this.storage.list<StepRun>({ prefix: "step:" });
-    const steps = [...stepRows.values()].sort((a, b) => a.index - b.index);
+    const steps = plan.steps.map(
+      (step, index) => stepRows.get(stepKey(index)) ?? pendingStep(index, step.name),
+    );
     this.cache = {
       meta,
       plan,
@@ -56,9 +60,8 @@ export class ExecutionStore {
    */
   async create(meta: ExecutionMeta, plan: Plan, run: RunState, projected: RunStatus): Promise<boolean> {
     if (this.cache || (await this.storage.get("meta")) !== undefined) return false;
-    const entries: Record<string, unknown> = { meta, plan, header: run.header, projected };
-    for (const step of run.steps) entries[stepKey(step.index)] = step;
-    await this.putAll(entries);
+    // Pending steps are not written: load() derives them from the plan.
+    await this.storage.put({ meta, plan, header: run.header, projected });
     this.cache = { meta, plan, run, projected };
     return true;
   }

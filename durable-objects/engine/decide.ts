@@ -15,23 +15,21 @@ import type {
   RunHeader,
   RunState,
   StepError,
+  StepRun,
   Usage,
 } from "./types";
 
 /** A step whose attempts were cut off by restarts more than this many times fails instead of looping forever. */
 export const MAX_INTERRUPTIONS = 5;
 
+/** A step that has not been touched yet. */
+export function pendingStep(index: number, name: string): StepRun {
+  return { index, name, status: "pending", attempts: [], warnings: [], interruptions: 0 };
+}
+
 export function initialRun(input: JsonValue, stepNames: readonly string[], now: number): RunState {
   const header: RunHeader = { v: 1, status: "pending", input, stageCursor: 0, seq: 0, createdAt: now };
-  const steps = stepNames.map((name, index) => ({
-    index,
-    name,
-    status: "pending" as const,
-    attempts: [],
-    warnings: [],
-    interruptions: 0,
-  }));
-  return { header, steps };
+  return { header, steps: stepNames.map((name, index) => pendingStep(index, name)) };
 }
 
 export function decide(plan: Plan, run: RunState, event: EngineEvent, now: number, runner: string): Decision {
