@@ -2,10 +2,10 @@
 // one serialized path — load -> decide -> persist -> perform -> arm the one alarm — and only alarm
 // invocations call models, so no model call outlives the alarm's wall-clock limit.
 import { DurableObject } from "cloudflare:workers";
-import { callModelWithAgentCode } from "../worker/agent-code/model-turns";
 import { newId } from "../worker/auth/crypto";
 import type { Env } from "../worker/env";
 import { instantReply } from "../worker/models/gateway";
+import { callAttempt } from "./attempt-call";
 import { decideBatch, type InstantReply } from "./batch";
 import { initialRun } from "./engine/decide";
 import type { Command, EngineEvent, RunStatus } from "./engine/types";
@@ -206,8 +206,6 @@ export class ExecutionObject extends DurableObject<Env> {
 
   private callModel(command: Extract<Command, { type: "call_model" }>, loaded: Loaded): void {
     const key = `${command.step}:${command.attempt}`;
-    const definition = loaded.plan.steps[command.step];
-    const role = definition?.roleName === undefined ? undefined : loaded.plan.roles[definition.roleName];
     const controller = new AbortController();
     const budgetEnd = (this.invocationStartedAt ?? 0) + INVOCATION_BUDGET_MS;
     const finish = (event: EngineEvent) => {
@@ -220,39 +218,12 @@ export class ExecutionObject extends DurableObject<Env> {
         this.deferring = true;
         return finish({ type: "attempt_deferred", step: command.step, attempt: command.attempt });
       }
-      const timeout = AbortSignal.timeout(Math.max(1, command.deadline - Date.now()));
-      const signal = AbortSignal.any([controller.signal, timeout]);
       try {
-        this.crashAt("before_call", loaded);
-        const call = callModelWithAgentCode(
-          this.env,
-          role,
-          command.input,
-          definition?.outputFormat === "json",
-          signal,
-          {
-            tenantId: loaded.meta.tenantId,
-            executionId: loaded.meta.executionId,
-            stepName: definition?.name ?? `step ${command.step}`,
-            deadline: command.deadline,
-          },
+        const result = await callAttempt(this.env, loaded, command, controller, (point) =>
+          this.crashAt(point, loaded),
         );
-        this.crashAt("during_call", loaded);
-        const result = await call;
-        this.crashAt("after_reply", loaded);
-        if (!controller.signal.aborted && !timeout.aborted) {
+        if (result)
           await finish({ type: "attempt_finished", step: command.step, attempt: command.attempt, result });
-        }
-      } catch (error) {
-        if (!controller.signal.aborted && !timeout.aborted) {
-          const message = `model call failed: ${(error as Error).message}`;
-          await finish({
-            type: "attempt_finished",
-            step: command.step,
-            attempt: command.attempt,
-            result: { ok: false, error: { kind: "provider", message, retryable: true } },
-          });
-        }
       } finally {
         this.inFlight.delete(key);
       }
