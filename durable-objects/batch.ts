@@ -17,6 +17,8 @@ export function decideBatch(
   now: number,
   runner: string,
   instant: InstantReply,
+  /** Outside an alarm no call may go out: such attempts are undone here and left for the next alarm. */
+  deferCalls = false,
 ): Decision {
   const queue = [...events];
   const commands: Command[] = [];
@@ -33,6 +35,8 @@ export function decideBatch(
       if (result && command.type === "call_model") {
         inlined += 1;
         queue.push({ type: "attempt_finished", step: command.step, attempt: command.attempt, result });
+      } else if (deferCalls && command.type === "call_model") {
+        queue.push({ type: "attempt_deferred", step: command.step, attempt: command.attempt });
       } else {
         commands.push(command);
       }

@@ -57,7 +57,9 @@ export class ExecutionObject extends DurableObject<Env> {
       );
       // The Worker inserted the index row as "pending": nothing to write to D1 yet.
       if (await this.store.create(request.meta, request.plan, run, "pending")) {
-        await this.ctx.storage.setAlarm(Date.now());
+        // Steps the local model answers run right here; calls that must go out wait for the alarm.
+        await this.step({ type: "start" }, true);
+        await this.armAlarm();
       }
       return this.view();
     });
@@ -167,7 +169,7 @@ export class ExecutionObject extends DurableObject<Env> {
 
   /** One transition: decide, persist, perform. Must run inside `serialized`. */
   /** One batch: `event` plus every reply queued meanwhile, decided together and saved once. */
-  private async step(event?: EngineEvent): Promise<Loaded | undefined> {
+  private async step(event?: EngineEvent, deferCalls = false): Promise<Loaded | undefined> {
     const loaded = await this.store.load();
     if (!loaded) return undefined;
     const events = [...(event ? [event] : []), ...this.inbox.splice(0)];
@@ -177,7 +179,15 @@ export class ExecutionObject extends DurableObject<Env> {
       const role = definition?.roleName === undefined ? undefined : loaded.plan.roles[definition.roleName];
       return instantReply(this.env, role, command.input, definition?.outputFormat === "json");
     };
-    const decision = decideBatch(loaded.plan, loaded.run, events, Date.now(), this.runner, instant);
+    const decision = decideBatch(
+      loaded.plan,
+      loaded.run,
+      events,
+      Date.now(),
+      this.runner,
+      instant,
+      deferCalls,
+    );
     await this.store.save(decision.run);
     this.wakeAt = decision.wakeAt;
     for (const command of decision.commands) this.perform(command, loaded);

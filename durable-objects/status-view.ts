@@ -35,8 +35,14 @@ function stepLog(step: StepRun, loaded: Loaded, stage: number) {
     stage,
     roleName: definition?.roleName ?? null,
     parallelGroup: definition?.parallelGroup ?? null,
-    status: step.status === "waiting_retry" ? ("running" as const) : step.status,
-    waitingForRetry: step.status === "waiting_retry",
+    // Waiting before its first attempt (left for the next alarm) is still pending to a reader.
+    status:
+      step.status === "waiting_retry"
+        ? step.attempts.length > 0
+          ? ("running" as const)
+          : ("pending" as const)
+        : step.status,
+    waitingForRetry: step.status === "waiting_retry" && step.attempts.length > 0,
     retryAt: iso(step.retryAt),
     reason: step.reason ?? null,
     output: step.output ?? null,
