@@ -40,12 +40,26 @@ async function troupeOrchestration(api: Api, shape: Shape): Promise<string> {
   return created.id;
 }
 
-async function shapeFigures(api: Api, tenantId: string, shape: Shape) {
-  const orchestrationId = await troupeOrchestration(api, shape);
-  const troupe = await repeat(() => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId })));
-  const floor = await repeat(() => timed(() => api.post("/bench/floor", shape)));
-  const workflows = await repeat(() => timed(() => api.post("/bench/workflows", shape)));
-  return { troupe, floor, workflows };
+/**
+ * Both shapes, engine by engine (Troupe, then the floor, then Workflows), so one engine's background
+ * work (Workflows keeps bookkeeping after its latch is released) does not land in another's figures.
+ */
+async function shapeFigures(api: Api, tenantId: string, shapes: Shape[]) {
+  const ids = await Promise.all(shapes.map((shape) => troupeOrchestration(api, shape)));
+  const troupe: number[][] = [];
+  for (const orchestrationId of ids) {
+    troupe.push(await repeat(() => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId }))));
+  }
+  const floor: number[][] = [];
+  for (const shape of shapes) floor.push(await repeat(() => timed(() => api.post("/bench/floor", shape))));
+  const workflows: number[][] = [];
+  for (const shape of shapes)
+    workflows.push(await repeat(() => timed(() => api.post("/bench/workflows", shape))));
+  return shapes.map((_, i) => ({
+    troupe: troupe[i] ?? [],
+    floor: floor[i] ?? [],
+    workflows: workflows[i] ?? [],
+  }));
 }
 
 /** Starts `count` runs at once; returns executions/s and each run's completion time. */
@@ -188,9 +202,12 @@ async function main() {
   try {
     const api = new Api(runtime.url);
     const tenantId = await api.newTenant("bench");
-    const chain = await shapeFigures(api, tenantId, { kind: "chain", size: 100 });
+    const [chain, fan] = await shapeFigures(api, tenantId, [
+      { kind: "chain", size: 100 },
+      { kind: "fanout", size: 100 },
+    ]);
+    if (!chain || !fan) throw new Error("no shape figures");
     const perStep = (samples: number[]) => summarize(samples.map((ms) => ms / 100));
-    const fan = await shapeFigures(api, tenantId, { kind: "fanout", size: 100 });
     if (process.env.BENCH_ONLY === "shapes") {
       // Quick loop for engine work: just the two shape figures, no report file.
       for (const [label, samples] of [
