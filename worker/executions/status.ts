@@ -1,5 +1,6 @@
 // An execution's status for a tenant: its index row (tenant-scoped, so another tenant's id is NOT_FOUND)
-// and then the status its Durable Object holds. Used by agent code's get_execution_status.
+// and then the status its Durable Object holds. Used by getExecutionStatus and agent code's
+// get_execution_status.
 import type { ExecutionStatus } from "../../durable-objects/status-view";
 import type { ExecutionRow } from "../db/executions";
 import type { TenantData } from "../db/tenant-data";

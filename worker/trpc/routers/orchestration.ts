@@ -3,6 +3,7 @@
 
 import { TroupeError } from "../../errors";
 import { startExecution } from "../../executions/start";
+import { statusOfRow } from "../../executions/status";
 import { type ExecutionRpc, executionStub } from "../../executions/stub";
 import { executeSchema, executionRefSchema, listExecutionsSchema } from "../../schemas/execution";
 import {
@@ -43,15 +44,9 @@ export const orchestrationRouter = router({
   execute: authedProcedure
     .input(executeSchema)
     .mutation(({ ctx, input }) => startExecution(ctx.data, ctx.env, input, ctx.now)),
-  getExecutionStatus: authedProcedure.input(executionRefSchema).query(async ({ ctx, input }) => {
-    const row = await ctx.data.executions.get(input.executionId);
-    const result = await executionStub(ctx.env, row.id).status();
-    if (result.ok) return result.value;
-    throw new TroupeError(
-      "NOT_FOUND",
-      `execution "${row.id}" never started: ${row.error ?? "unknown reason"}`,
-    );
-  }),
+  getExecutionStatus: authedProcedure
+    .input(executionRefSchema)
+    .query(async ({ ctx, input }) => statusOfRow(ctx.env, await ctx.data.executions.get(input.executionId))),
   cancel: authedProcedure.input(executionRefSchema).mutation(async ({ ctx, input }) => {
     const row = await ctx.data.executions.get(input.executionId);
     const result = await executionStub(ctx.env, row.id).cancel(`cancelled by ${ctx.data.actor.principal}`);
