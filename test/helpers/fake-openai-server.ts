@@ -3,6 +3,7 @@
 // between tests except through the test key each test puts in its messages.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { TestProject } from "vitest/node";
+import type { RecordedRequest } from "./fake-openai-record";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -23,15 +24,6 @@ declare module "vitest" {
  * - badusage: 200 with "twelve chars" and usage fields of the wrong types
  * The test key is `[fake-key:<key>]` anywhere in a message; GET /__requests?key=<key> lists what was sent.
  */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  authorization: string | null;
-  contentType: string | null;
-  body: unknown;
-  status: number | "hanging";
-  abortedByClient: boolean;
-}
 
 interface ChatBody {
   model?: unknown;

@@ -3,17 +3,9 @@
 import { env } from "cloudflare:workers";
 import type { ModelRequest } from "../../worker/models/types";
 import { waitFor } from "./executions";
+import type { RecordedRequest } from "./fake-openai-record";
 
-/** As fake-openai-server.ts records it (that file runs in Node, so its types are not imported here). */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  authorization: string | null;
-  contentType: string | null;
-  body: unknown;
-  status: number | "hanging";
-  abortedByClient: boolean;
-}
+export type { RecordedRequest };
 
 export function fakeOpenAiBaseUrl(): string {
   const baseUrl = env.OPENAI_BASE_URL;
