@@ -17,4 +17,10 @@ export interface StartRequest {
   meta: ExecutionMeta;
   plan: Plan;
   input: JsonValue;
+  /**
+   * True when the caller already inserted the index row ("pending"; an idempotent start claims its key
+   * that way). Otherwise the object's first projection creates the row, and `start` answers ok only
+   * once it has: an execution the caller was told about is always listed.
+   */
+  indexed: boolean;
 }

@@ -56,12 +56,17 @@ export class ExecutionStore {
 
   /**
    * Writes the initial state in one batch; a second start of the same execution changes nothing.
-   * `projected` is the status the caller already wrote to D1's index row.
+   * `projected` is the status the caller already wrote to D1's index row, if it wrote one.
    */
-  async create(meta: ExecutionMeta, plan: Plan, run: RunState, projected: RunStatus): Promise<boolean> {
+  async create(
+    meta: ExecutionMeta,
+    plan: Plan,
+    run: RunState,
+    projected: RunStatus | undefined,
+  ): Promise<boolean> {
     if (this.cache || (await this.storage.get("meta")) !== undefined) return false;
     // Pending steps are not written: load() derives them from the plan.
-    await this.storage.put({ meta, plan, header: run.header, projected });
+    await this.storage.put({ meta, plan, header: run.header, ...(projected ? { projected } : {}) });
     this.cache = { meta, plan, run, projected };
     return true;
   }

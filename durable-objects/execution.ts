@@ -55,10 +55,12 @@ export class ExecutionObject extends DurableObject<Env> {
         request.plan.steps.map((s) => s.name),
         Date.now(),
       );
-      // The Worker inserted the index row as "pending": nothing to write to D1 yet.
-      if (await this.store.create(request.meta, request.plan, run, "pending")) {
+      const projected = request.indexed ? ("pending" as const) : undefined;
+      if (await this.store.create(request.meta, request.plan, run, projected)) {
         // Steps the local model answers run right here; calls that must go out wait for the alarm.
-        await this.step({ type: "start" }, true);
+        // The step projects the status it reached, which creates the index row when there is none yet.
+        const loaded = await this.step({ type: "start" }, true);
+        if (loaded?.projected === undefined) return this.abandon("the execution index could not be written");
         await this.armAlarm();
       }
       return this.view();
@@ -276,6 +278,18 @@ export class ExecutionObject extends DurableObject<Env> {
     const at = this.wakeAt ?? (pendingProjection ? Date.now() + PROJECTION_RETRY_MS : undefined);
     if (at === undefined) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Forgets a start whose index row could not be written, so no run goes on that nobody can list. What
+   * ran so far were local replies (pure; calls that go out wait for an alarm), so nothing is lost.
+   */
+  private async abandon(reason: string): Promise<Result<ExecutionStatus>> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.store.forget();
+    this.wakeAt = undefined;
+    return { ok: false, error: reason };
   }
 
   private async view(): Promise<Result<ExecutionStatus>> {

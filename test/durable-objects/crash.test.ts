@@ -5,9 +5,13 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_INTERRUPTIONS } from "../../durable-objects/engine/decide";
+import { stagesOf } from "../../durable-objects/engine/plan";
+import type { Plan } from "../../durable-objects/engine/types";
 import { PROJECTION_RETRY_MS, WATCHDOG_MS } from "../../durable-objects/execution";
 import { armFault, type FaultPoint } from "../../durable-objects/fault-points";
 import type { ExecutionStatus } from "../../durable-objects/status-view";
+import type { ExecutionRpc } from "../../worker/executions/stub";
+import { newTenant } from "../helpers/client";
 import {
   attemptsOf,
   chain,
@@ -274,5 +278,48 @@ describe("a D1 write that fails", () => {
     expect(model.callsOf(chainSteps)).toEqual({ A: 1, B: 1, C: 1 });
     await expectIndexMatches(end);
     expect(await pendingAlarm(executionId)).toBeNull();
+  });
+
+  it("at start, when the object writes the first index row: nothing is left running unlisted", async () => {
+    const { trpc, tenant } = await newTenant("start-fault");
+    const orchestration = await trpc.orchestrationManagement.create.mutate({
+      name: "Start fault",
+      steps: [{ name: "only" }],
+    });
+    const executionId = `exe_start_fault_${crypto.randomUUID().replaceAll("-", "")}`;
+    const steps = orchestration.steps as Plan["steps"];
+    const request = {
+      meta: {
+        v: 1 as const,
+        executionId,
+        tenantId: tenant.id,
+        orchestrationId: orchestration.id,
+        orchestrationName: orchestration.name,
+        orchestrationVersion: orchestration.version,
+        createdBy: "test",
+      },
+      plan: { executionId, steps, stages: stagesOf(steps), roles: {} },
+      input: { topic: "index" },
+      indexed: false,
+    };
+    const stub = executionObject(executionId) as unknown as ExecutionRpc;
+    armFault(executionId, "before_projection", { mode: "throw" });
+
+    expect(await stub.start(request)).toEqual({
+      ok: false,
+      error: "the execution index could not be written",
+    });
+    expect(await indexRow(executionId)).toBeNull();
+    expect(await stub.status()).toEqual({ ok: false, error: "no such execution" });
+    expect(await pendingAlarm(executionId)).toBeNull();
+    expect(
+      await runInDurableObject(executionObject(executionId), (_, state) => state.storage.list()),
+    ).toEqual(new Map());
+
+    // The same start once D1 answers: the run happens and its row says where it ended.
+    const started = await stub.start(request);
+    expect(started.ok && started.value.status).toBe("completed");
+    expect((await indexRow(executionId))?.status).toBe("completed");
+    expect((await statusOf(trpc, executionId)).status).toBe("completed");
   });
 });

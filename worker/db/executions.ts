@@ -58,37 +58,28 @@ export class ExecutionIndex {
   }
 
   /**
-   * Inserts the index row, or returns the execution already started with the same idempotency key in
-   * the last 24 hours. Keys older than that are released first, so they can start a new execution.
+   * Claims an idempotency key: inserts a "pending" index row carrying it, or returns the execution
+   * already started with the key in the last 24 hours. Keys older than that are released first, so
+   * they can start a new execution. (Starts without a key leave the row to the execution's object.)
    */
-  async create(fields: {
-    id?: string;
+  async claim(fields: {
     orchestrationId: string;
     orchestrationName: string;
     orchestrationVersion: number;
-    idempotencyKey?: string;
+    idempotencyKey: string;
     now: number;
   }): Promise<{ row: ExecutionRow; created: boolean }> {
-    const { idempotencyKey, now, id = newId("exe"), ...rest } = fields;
+    const { idempotencyKey, now, ...rest } = fields;
     const values = {
-      id,
+      id: newId("exe"),
       tenantId: this.actor.tenantId,
       ...rest,
       status: "pending" as const,
-      idempotencyKey: idempotencyKey ?? null,
+      idempotencyKey,
       createdBy: this.actor.principal,
       createdAt: new Date(now),
       updatedAt: new Date(now),
     };
-    if (idempotencyKey === undefined) {
-      // The execution's object may already have projected its status (an upsert) if it ran fast.
-      const [row] = await this.db
-        .insert(executions)
-        .values(values)
-        .onConflictDoNothing({ target: executions.id })
-        .returning();
-      return { row: row ?? (await this.get(id)), created: true };
-    }
     const [, inserted] = await this.db.batch([
       this.db
         .update(executions)

@@ -1,6 +1,7 @@
 // Starting an execution: check the orchestration (active, every role present), pin its version and the
-// roles it uses, write the index row, then hand the snapshot to a new Durable Object. `execute`
-// returns at once; the object's alarms run the steps. A retried request (same idempotency key within
+// roles it uses, then hand the snapshot to a new Durable Object, which writes the index row with the
+// status its start reached (an idempotency key is claimed by inserting the row first). `execute`
+// returns at once; steps the local model answers have run by then, the object's alarms run the rest. A retried request (same idempotency key within
 // 24 hours) gets the execution it started, whatever happened to the definition since.
 import { stagesOf } from "../../durable-objects/engine/plan";
 import type { JsonValue, Plan, RoleSnapshot } from "../../durable-objects/engine/types";
@@ -103,8 +104,7 @@ export async function startExecution(
   });
   const roles = await checkRunnable(data, orchestration);
 
-  const id = newId("exe");
-  const start = (executionId: string) => {
+  const start = (executionId: string, indexed: boolean) => {
     const plan: Plan = {
       executionId,
       steps: orchestration.steps,
@@ -120,25 +120,18 @@ export async function startExecution(
       orchestrationVersion: orchestration.version,
       createdBy: data.actor.principal,
     };
-    return executionStub(env, executionId).start({ meta, plan, input: request.input });
+    return executionStub(env, executionId).start({ meta, plan, input: request.input, indexed });
   };
-  const index = {
+  if (request.idempotencyKey === undefined) {
+    // Nothing to claim first: the object writes the index row itself, with the status it reached.
+    const id = newId("exe");
+    return settleStart(data, env, id, false, await start(id, false).catch((error: Error) => error));
+  }
+  const { row, created } = await data.executions.claim({
     orchestrationId: orchestration.id,
     orchestrationName: orchestration.name,
     orchestrationVersion: orchestration.version,
     now,
-  };
-  if (request.idempotencyKey === undefined) {
-    // Nothing to look up first: write the index row and start the object at the same time.
-    const [indexed, started] = await Promise.allSettled([
-      data.executions.create({ id, ...index }),
-      start(id),
-    ]);
-    return settleStart(data, env, id, indexed, started);
-  }
-  const { row, created } = await data.executions.create({
-    id,
-    ...index,
     idempotencyKey: request.idempotencyKey,
   });
   if (!created) {
@@ -146,34 +139,30 @@ export async function startExecution(
     const existing = await executionStub(env, row.id).status();
     if (existing.ok) return existing.value;
   }
-  const [started] = await Promise.allSettled([start(row.id)]);
-  return settleStart(data, env, row.id, { status: "fulfilled", value: undefined }, started);
+  return settleStart(data, env, row.id, true, await start(row.id, true).catch((error: Error) => error));
 }
 
-/** Turns the two halves of a start into its answer, undoing whichever half succeeded alone. */
+/**
+ * Turns the object's answer into execute's. A start that failed leaves nothing running: a start whose
+ * answer was lost is cancelled in case it landed (its index row then says so), and an index row the
+ * Worker wrote for a start that never landed is marked failed.
+ */
 async function settleStart(
   data: TenantData,
   env: Env,
   executionId: string,
-  indexed: PromiseSettledResult<unknown>,
-  started: PromiseSettledResult<Awaited<ReturnType<ExecutionRpc["start"]>>>,
+  indexed: boolean,
+  started: Awaited<ReturnType<ExecutionRpc["start"]>> | Error,
 ): Promise<ExecutionStatus> {
-  const startError =
-    started.status === "rejected"
-      ? (started.reason as Error)
-      : started.value.ok
-        ? undefined
-        : new Error(started.value.error);
-  if (indexed.status === "rejected") {
-    if (!startError) await executionStub(env, executionId).cancel("the execution index could not be written");
-    throw indexed.reason;
-  }
-  if (startError || started.status === "rejected" || !started.value.ok) {
-    await data.executions.markFailedToStart(
-      executionId,
-      `could not start: ${startError?.message ?? "unknown"}`,
-    );
-    throw startError ?? new Error("could not start");
-  }
-  return started.value.value;
+  if (!(started instanceof Error) && started.ok) return started.value;
+  const error = started instanceof Error ? started : new Error(started.error);
+  const reason = `could not start: ${error.message}`;
+  const cancelled =
+    started instanceof Error &&
+    (await executionStub(env, executionId)
+      .cancel(reason)
+      .then((result) => result.ok)
+      .catch(() => false));
+  if (indexed && !cancelled) await data.executions.markFailedToStart(executionId, reason);
+  throw error;
 }
