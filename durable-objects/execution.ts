@@ -59,7 +59,7 @@ export class ExecutionObject extends DurableObject<Env> {
       if (await this.store.create(request.meta, request.plan, run, projected)) {
         // Steps the local model answers run right here; calls that must go out wait for the alarm.
         // The step projects the status it reached, which creates the index row when there is none yet.
-        const loaded = await this.step({ type: "start" }, true);
+        const loaded = await this.step({ type: "start" }, { deferCalls: true, projectWhileSaving: true });
         if (loaded?.projected === undefined) return this.abandon("the execution index could not be written");
         await this.armAlarm();
       }
@@ -169,9 +169,16 @@ export class ExecutionObject extends DurableObject<Env> {
     }
   }
 
-  /** One transition: decide, persist, perform. Must run inside `serialized`. */
-  /** One batch: `event` plus every reply queued meanwhile, decided together and saved once. */
-  private async step(event?: EngineEvent, deferCalls = false): Promise<Loaded | undefined> {
+  /**
+   * One batch: `event` plus every reply queued meanwhile, decided together, saved once, then performed.
+   * Must run inside `serialized`. `deferCalls`: outside an alarm, calls that go out wait for one.
+   * `projectWhileSaving` (start only): the index row is written alongside the save instead of after it;
+   * should the save not land, the start fails, and the caller marks the row it may have written.
+   */
+  private async step(
+    event?: EngineEvent,
+    { deferCalls = false, projectWhileSaving = false } = {},
+  ): Promise<Loaded | undefined> {
     const loaded = await this.store.load();
     if (!loaded) return undefined;
     const events = [...(event ? [event] : []), ...this.inbox.splice(0)];
@@ -190,7 +197,8 @@ export class ExecutionObject extends DurableObject<Env> {
       instant,
       deferCalls,
     );
-    await this.store.save(decision.run);
+    const projecting = projectWhileSaving ? this.project(loaded, decision.run.header) : undefined;
+    await Promise.all([this.store.save(decision.run), projecting]);
     this.wakeAt = decision.wakeAt;
     for (const command of decision.commands) this.perform(command, loaded);
     this.watchers.notify(decision.run.header.status);
@@ -253,12 +261,12 @@ export class ExecutionObject extends DurableObject<Env> {
     if (mode === "throw") throw new Error(`fault injected at ${point}`);
   }
 
-  private async project(loaded: Loaded): Promise<void> {
-    const status = loaded.run.header.status;
+  private async project(loaded: Loaded, header = loaded.run.header): Promise<void> {
+    const status = header.status;
     try {
       // Inside the try: a "throw" fault here stands for a failed D1 write, which must not fail the step.
       this.crashAt("before_projection", loaded);
-      await projectStatus(this.env.DB, loaded.meta, loaded.run.header);
+      await projectStatus(this.env.DB, loaded.meta, header);
       await this.store.markProjected(status);
     } catch (error) {
       console.error(

@@ -303,7 +303,8 @@ describe("a D1 write that fails", () => {
       indexed: false,
     };
     const stub = executionObject(executionId) as unknown as ExecutionRpc;
-    armFault(executionId, "before_projection", { mode: "throw" });
+    // The write is tried twice: alongside the save, and once more after it.
+    armFault(executionId, "before_projection", { mode: "throw", times: 2 });
 
     expect(await stub.start(request)).toEqual({
       ok: false,

@@ -125,7 +125,7 @@ export async function startExecution(
   if (request.idempotencyKey === undefined) {
     // Nothing to claim first: the object writes the index row itself, with the status it reached.
     const id = newId("exe");
-    return settleStart(data, env, id, false, await start(id, false).catch((error: Error) => error));
+    return settleStart(data, env, id, await start(id, false).catch((error: Error) => error));
   }
   const { row, created } = await data.executions.claim({
     orchestrationId: orchestration.id,
@@ -139,19 +139,18 @@ export async function startExecution(
     const existing = await executionStub(env, row.id).status();
     if (existing.ok) return existing.value;
   }
-  return settleStart(data, env, row.id, true, await start(row.id, true).catch((error: Error) => error));
+  return settleStart(data, env, row.id, await start(row.id, true).catch((error: Error) => error));
 }
 
 /**
  * Turns the object's answer into execute's. A start that failed leaves nothing running: a start whose
- * answer was lost is cancelled in case it landed (its index row then says so), and an index row the
- * Worker wrote for a start that never landed is marked failed.
+ * answer was lost is cancelled in case it landed (its index row then says so); otherwise an index row
+ * written for it (the Worker's, or the object's own when its state did not land) is marked failed.
  */
 async function settleStart(
   data: TenantData,
   env: Env,
   executionId: string,
-  indexed: boolean,
   started: Awaited<ReturnType<ExecutionRpc["start"]>> | Error,
 ): Promise<ExecutionStatus> {
   if (!(started instanceof Error) && started.ok) return started.value;
@@ -163,6 +162,6 @@ async function settleStart(
       .cancel(reason)
       .then((result) => result.ok)
       .catch(() => false));
-  if (indexed && !cancelled) await data.executions.markFailedToStart(executionId, reason);
+  if (!cancelled) await data.executions.markFailedToStart(executionId, reason);
   throw error;
 }
