@@ -28,6 +28,16 @@ export interface Loaded {
 
 const stepKey = (index: number) => `step:${String(index).padStart(5, "0")}`;
 
+/** The storage entries that turn `current` into `next`: the header and the steps replaced (by reference). */
+function changedEntries(current: RunState, next: RunState): Record<string, unknown> {
+  const entries: Record<string, unknown> = {};
+  if (next.header !== current.header) entries.header = next.header;
+  next.steps.forEach((step, index) => {
+    if (step !== current.steps[index]) entries[stepKey(index)] = step;
+  });
+  return entries;
+}
+
 export class ExecutionStore {
   private cache: Loaded | undefined;
 
@@ -54,21 +64,27 @@ export class ExecutionStore {
     return this.cache;
   }
 
+  /** Whether this execution has been started (its state written). */
+  async exists(): Promise<boolean> {
+    return this.cache !== undefined || (await this.storage.get("meta")) !== undefined;
+  }
+
   /**
-   * Writes the initial state in one batch; a second start of the same execution changes nothing.
-   * `projected` is the status the caller already wrote to D1's index row, if it wrote one.
+   * Writes a new execution's state in one batch and resolves once it is on disk. `state.run` is the
+   * run after its start was decided; steps still identical to `initial`'s (untouched, pending) are not
+   * written, as load() derives them from the plan. `state.projected` is what the index row holds.
    */
-  async create(
-    meta: ExecutionMeta,
-    plan: Plan,
-    run: RunState,
-    projected: RunStatus | undefined,
-  ): Promise<boolean> {
-    if (this.cache || (await this.storage.get("meta")) !== undefined) return false;
-    // Pending steps are not written: load() derives them from the plan.
-    await this.storage.put({ meta, plan, header: run.header, ...(projected ? { projected } : {}) });
-    this.cache = { meta, plan, run, projected };
-    return true;
+  async create(state: Loaded, initial: RunState): Promise<void> {
+    const entries: Record<string, unknown> = {
+      meta: state.meta,
+      plan: state.plan,
+      ...changedEntries(initial, state.run),
+      header: state.run.header,
+      ...(state.projected ? { projected: state.projected } : {}),
+    };
+    await this.putAll(entries);
+    await this.storage.sync();
+    this.cache = state;
   }
 
   /**
@@ -79,11 +95,7 @@ export class ExecutionStore {
   async save(next: RunState): Promise<void> {
     const current = this.cache;
     if (!current) throw new Error("save before load");
-    const entries: Record<string, unknown> = {};
-    if (next.header !== current.run.header) entries.header = next.header;
-    next.steps.forEach((step, index) => {
-      if (step !== current.run.steps[index]) entries[stepKey(index)] = step;
-    });
+    const entries = changedEntries(current.run, next);
     if (Object.keys(entries).length > 0) {
       await this.putAll(entries);
       await this.storage.sync();

@@ -8,7 +8,7 @@ import { instantReply } from "../worker/models/gateway";
 import { callAttempt } from "./attempt-call";
 import { decideBatch, type InstantReply } from "./batch";
 import { initialRun } from "./engine/decide";
-import type { Command, EngineEvent, RunStatus } from "./engine/types";
+import type { Command, EngineEvent, Plan, RunHeader, RunStatus } from "./engine/types";
 import { MAX_WATCH_MS, type Result, type StartRequest, type WatchToken } from "./execution-rpc";
 import { ExecutionStore, type Loaded } from "./execution-store";
 import { type FaultPoint, faultAt } from "./fault-points";
@@ -47,20 +47,44 @@ export class ExecutionObject extends DurableObject<Env> {
   /** Set when an attempt was handed to the next alarm: this invocation then only finishes what runs. */
   private deferring = false;
 
-  /** Idempotent: the first call stores the plan and schedules the first wake-up; later calls return the status. */
+  /**
+   * Idempotent: the first call decides the start (steps the local model answers run right here; calls
+   * that must go out wait for the alarm), then writes the state in one batch while it writes the index
+   * row. Later calls return the status.
+   */
   async start(request: StartRequest): Promise<Result<ExecutionStatus>> {
     return this.serialized(async () => {
-      const run = initialRun(
+      if (await this.store.exists()) return this.view();
+      const { meta, plan } = request;
+      const now = Date.now();
+      const initial = initialRun(
         request.input,
-        request.plan.steps.map((s) => s.name),
-        Date.now(),
+        plan.steps.map((s) => s.name),
+        now,
       );
-      const projected = request.indexed ? ("pending" as const) : undefined;
-      if (await this.store.create(request.meta, request.plan, run, projected)) {
-        // Steps the local model answers run right here; calls that must go out wait for the alarm.
-        // The step projects the status it reached, which creates the index row when there is none yet.
-        const loaded = await this.step({ type: "start" }, { deferCalls: true, projectWhileSaving: true });
-        if (loaded?.projected === undefined) return this.abandon("the execution index could not be written");
+      const decision = decideBatch(
+        plan,
+        initial,
+        [{ type: "start" }],
+        now,
+        this.runner,
+        this.instant(plan),
+        true,
+      );
+      const { header } = decision.run;
+      this.wakeAt = decision.wakeAt;
+      // Set before the state is written, so both land in the same commit.
+      if (decision.wakeAt !== undefined) await this.ctx.storage.setAlarm(decision.wakeAt);
+      const loaded = { meta, plan, run: decision.run, projected: header.status };
+      const [, indexed] = await Promise.all([
+        this.store.create(loaded, initial),
+        this.tryProject(loaded, header),
+      ]);
+      if (!indexed) {
+        // No row at all: forget the run, so nothing runs that nobody can list.
+        if (!request.indexed) return this.abandon("the execution index could not be written");
+        // The Worker's "pending" row stands until the retry alarm projects the status.
+        await this.store.markProjected("pending");
         await this.armAlarm();
       }
       return this.view();
@@ -171,39 +195,36 @@ export class ExecutionObject extends DurableObject<Env> {
 
   /**
    * One batch: `event` plus every reply queued meanwhile, decided together, saved once, then performed.
-   * Must run inside `serialized`. `deferCalls`: outside an alarm, calls that go out wait for one.
-   * `projectWhileSaving` (start only): the index row is written alongside the save instead of after it;
-   * should the save not land, the start fails, and the caller marks the row it may have written.
+   * Must run inside `serialized`.
    */
-  private async step(
-    event?: EngineEvent,
-    { deferCalls = false, projectWhileSaving = false } = {},
-  ): Promise<Loaded | undefined> {
+  private async step(event?: EngineEvent): Promise<Loaded | undefined> {
     const loaded = await this.store.load();
     if (!loaded) return undefined;
     const events = [...(event ? [event] : []), ...this.inbox.splice(0)];
     if (events.length === 0) return loaded;
-    const instant: InstantReply = (command) => {
-      const definition = loaded.plan.steps[command.step];
-      const role = definition?.roleName === undefined ? undefined : loaded.plan.roles[definition.roleName];
-      return instantReply(this.env, role, command.input, definition?.outputFormat === "json");
-    };
     const decision = decideBatch(
       loaded.plan,
       loaded.run,
       events,
       Date.now(),
       this.runner,
-      instant,
-      deferCalls,
+      this.instant(loaded.plan),
     );
-    const projecting = projectWhileSaving ? this.project(loaded, decision.run.header) : undefined;
-    await Promise.all([this.store.save(decision.run), projecting]);
+    await this.store.save(decision.run);
     this.wakeAt = decision.wakeAt;
     for (const command of decision.commands) this.perform(command, loaded);
     this.watchers.notify(decision.run.header.status);
     if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
     return loaded;
+  }
+
+  /** Answers a call at once when the local model would (see `instantReply`). */
+  private instant(plan: Plan): InstantReply {
+    return (command) => {
+      const definition = plan.steps[command.step];
+      const role = definition?.roleName === undefined ? undefined : plan.roles[definition.roleName];
+      return instantReply(this.env, role, command.input, definition?.outputFormat === "json");
+    };
   }
 
   private perform(command: Command, loaded: Loaded): void {
@@ -261,18 +282,24 @@ export class ExecutionObject extends DurableObject<Env> {
     if (mode === "throw") throw new Error(`fault injected at ${point}`);
   }
 
-  private async project(loaded: Loaded, header = loaded.run.header): Promise<void> {
-    const status = header.status;
+  private async project(loaded: Loaded): Promise<void> {
+    if (await this.tryProject(loaded, loaded.run.header))
+      await this.store.markProjected(loaded.run.header.status);
+  }
+
+  /** Writes `header` to the index row; false (logged) when the write failed, to be retried. */
+  private async tryProject(loaded: Loaded, header: RunHeader): Promise<boolean> {
     try {
       // Inside the try: a "throw" fault here stands for a failed D1 write, which must not fail the step.
       this.crashAt("before_projection", loaded);
       await projectStatus(this.env.DB, loaded.meta, header);
-      await this.store.markProjected(status);
+      return true;
     } catch (error) {
       console.error(
         `execution ${loaded.meta.executionId}: D1 projection failed, will retry:`,
         (error as Error).message,
       );
+      return false;
     }
   }
 

@@ -280,7 +280,8 @@ describe("a D1 write that fails", () => {
     expect(await pendingAlarm(executionId)).toBeNull();
   });
 
-  it("at start, when the object writes the first index row: nothing is left running unlisted", async () => {
+  /** A start request for a one-step orchestration of a fresh tenant, sent to the object directly. */
+  async function directStart(indexed: boolean) {
     const { trpc, tenant } = await newTenant("start-fault");
     const orchestration = await trpc.orchestrationManagement.create.mutate({
       name: "Start fault",
@@ -300,11 +301,14 @@ describe("a D1 write that fails", () => {
       },
       plan: { executionId, steps, stages: stagesOf(steps), roles: {} },
       input: { topic: "index" },
-      indexed: false,
+      indexed,
     };
-    const stub = executionObject(executionId) as unknown as ExecutionRpc;
-    // The write is tried twice: alongside the save, and once more after it.
-    armFault(executionId, "before_projection", { mode: "throw", times: 2 });
+    return { trpc, executionId, request, stub: executionObject(executionId) as unknown as ExecutionRpc };
+  }
+
+  it("at start, when the object writes the first index row: nothing is left running unlisted", async () => {
+    const { trpc, executionId, request, stub } = await directStart(false);
+    armFault(executionId, "before_projection", { mode: "throw" });
 
     expect(await stub.start(request)).toEqual({
       ok: false,
@@ -322,5 +326,22 @@ describe("a D1 write that fails", () => {
     expect(started.ok && started.value.status).toBe("completed");
     expect((await indexRow(executionId))?.status).toBe("completed");
     expect((await statusOf(trpc, executionId)).status).toBe("completed");
+  });
+
+  it("at start, when the Worker wrote the row first (an idempotent start): the retry alarm projects it", async () => {
+    const { executionId, request, stub } = await directStart(true);
+    // Tried alongside the save, then once more before the alarm is armed.
+    armFault(executionId, "before_projection", { mode: "throw", times: 2 });
+
+    const started = await stub.start(request);
+    expect(started.ok && started.value.status).toBe("completed");
+    expect(await indexRow(executionId)).toBeNull(); // the row this test's "Worker" never wrote
+    const alarm = await pendingAlarm(executionId);
+    expect(alarm).not.toBeNull();
+    expect(alarm).toBeLessThanOrEqual(Date.now() + PROJECTION_RETRY_MS);
+
+    await runDurableObjectAlarm(executionObject(executionId));
+    expect((await indexRow(executionId))?.status).toBe("completed");
+    expect(await pendingAlarm(executionId)).toBeNull();
   });
 });
