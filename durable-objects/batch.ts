@@ -2,7 +2,7 @@
 // busy (a fan-out's replies) share one storage write, and model calls that answer at once without
 // leaving the isolate are answered inline, so a chain of them costs no round trip per step.
 // Pure apart from the `instant` callback it is given.
-import { decide } from "./engine/decide";
+import { decideAll } from "./engine/decide";
 import type { AttemptResult, Command, Decision, EngineEvent, Plan, RunState } from "./engine/types";
 
 /** A batch answers at most this many calls inline, then leaves the rest to the normal path. */
@@ -20,13 +20,15 @@ export function decideBatch(
   /** Outside an alarm no call may go out: such attempts are undone here and left for the next alarm. */
   deferCalls = false,
 ): Decision {
-  const queue = [...events];
   const commands: Command[] = [];
   let state = run;
   let wakeAt: number | undefined;
   let inlined = 0;
-  for (let event = queue.shift(); event; event = queue.shift()) {
-    const decision = decide(plan, state, event, now, runner);
+  // Each round decides everything queued so far in one transition: a fan-out's 100 instant replies
+  // are one round, not 100.
+  for (let queue = [...events]; queue.length > 0; ) {
+    const decision = decideAll(plan, state, queue, now, runner);
+    queue = [];
     state = decision.run;
     wakeAt = decision.wakeAt;
     for (const command of decision.commands) {

@@ -33,9 +33,24 @@ export function initialRun(input: JsonValue, stepNames: readonly string[], now: 
 }
 
 export function decide(plan: Plan, run: RunState, event: EngineEvent, now: number, runner: string): Decision {
+  return decideAll(plan, run, [event], now, runner);
+}
+
+/**
+ * Several events that happened together (replies that arrived while the object was busy), applied in
+ * order and then scheduled once: the same as deciding them one by one at the same `now`, except that
+ * every reply in the batch counts before any deadline is checked, as a single reply does alone.
+ */
+export function decideAll(
+  plan: Plan,
+  run: RunState,
+  events: readonly EngineEvent[],
+  now: number,
+  runner: string,
+): Decision {
   const tx = startTransition(plan, run, now, runner);
   const before = run.header.status;
-  applyEvent(tx, event);
+  for (const event of events) applyEvent(tx, event);
   if (tx.header.status === "running") {
     expireAttempts(tx);
     advance(tx);
