@@ -1,7 +1,9 @@
 // `npm run bench`: measures Troupe's own cost (instant local model) against its floor (a bare alarm
 // chain) and its peer (Cloudflare Workflows), all in one locally started runtime that this script
 // starts and stops itself. Prints one table and writes bench/results/latest.json.
-// Every figure is the median of RUNS measured runs (after one warm-up), with min and max.
+// Every figure is the median of RUNS measured runs (after one warm-up), with min and max; the two
+// shape figures (tens of ms each) take SHAPE_RUNS after SHAPE_WARM_UPS, so their medians hold still
+// on a noisy machine.
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +13,12 @@ import { startRuntime } from "./lib/server.ts";
 import { percentile, summarize } from "./lib/stats.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const SHAPE_RUNS = 3 * RUNS;
+/**
+ * Steady state, not the first calls: the engine's code is JIT-compiled over its first runs (the first
+ * fan-out of 100 takes about 1.8x as long as the tenth, the second 1.2x), the floor's few lines at once.
+ */
+const SHAPE_WARM_UPS = 10;
 const CONCURRENT_EXECUTIONS = 200;
 const API_CLIENTS = 50;
 const REQUESTS_PER_CLIENT = 20;
@@ -19,10 +27,27 @@ const ENDED = ["completed", "failed", "cancelled"];
 
 type Shape = { kind: "chain" | "fanout"; size: number };
 
-async function repeat(measure: () => Promise<number>): Promise<number[]> {
-  await measure(); // warm-up
+async function repeat(measure: () => Promise<number>, runs = RUNS, warmUps = 1): Promise<number[]> {
+  for (let i = 0; i < warmUps; i++) await measure();
   const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) samples.push(await measure());
+  for (let i = 0; i < runs; i++) samples.push(await measure());
+  return samples;
+}
+
+/** Like `repeat` for two engines at once, taking turns, so a drift in the machine's load hits both. */
+async function alternate(
+  a: () => Promise<number>,
+  b: () => Promise<number>,
+  runs: number,
+  warmUps: number,
+): Promise<[number[], number[]]> {
+  const samples: [number[], number[]] = [[], []];
+  for (let i = 0; i < warmUps + runs; i++) {
+    const [sa, sb] = [await a(), await b()];
+    if (i < warmUps) continue;
+    samples[0].push(sa);
+    samples[1].push(sb);
+  }
   return samples;
 }
 
@@ -43,20 +68,28 @@ async function troupeOrchestration(api: Api, shape: Shape): Promise<string> {
 }
 
 /**
- * Both shapes, engine by engine (Troupe, then the floor, then Workflows), so one engine's background
- * work (Workflows keeps bookkeeping after its latch is released) does not land in another's figures.
+ * Both shapes: Troupe and the floor taking turns, then Workflows on its own (it keeps doing bookkeeping
+ * after its latch is released, which would land in the others' figures).
  */
 async function shapeFigures(api: Api, tenantId: string, shapes: Shape[]) {
   const ids = await Promise.all(shapes.map((shape) => troupeOrchestration(api, shape)));
   const troupe: number[][] = [];
-  for (const orchestrationId of ids) {
-    troupe.push(await repeat(() => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId }))));
-  }
   const floor: number[][] = [];
-  for (const shape of shapes) floor.push(await repeat(() => timed(() => api.post("/bench/floor", shape))));
+  for (const [i, shape] of shapes.entries()) {
+    const [t, f] = await alternate(
+      () => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId: ids[i] })),
+      () => timed(() => api.post("/bench/floor", shape)),
+      SHAPE_RUNS,
+      SHAPE_WARM_UPS,
+    );
+    troupe.push(t);
+    floor.push(f);
+  }
   const workflows: number[][] = [];
   for (const shape of shapes)
-    workflows.push(await repeat(() => timed(() => api.post("/bench/workflows", shape))));
+    workflows.push(
+      await repeat(() => timed(() => api.post("/bench/workflows", shape)), SHAPE_RUNS, SHAPE_WARM_UPS),
+    );
   return shapes.map((_, i) => ({
     troupe: troupe[i] ?? [],
     floor: floor[i] ?? [],
@@ -253,6 +286,7 @@ async function main() {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "", node: process.version },
       runs: RUNS,
+      shapeRuns: SHAPE_RUNS,
       timing: "client-side, from the start request to the response that says the run has ended",
       figures,
       scaling,

@@ -29,8 +29,15 @@ function table(rows: string[][]): string {
   );
 }
 
-export function printReport(report: { figures: Figure[]; scaling: Scaling[]; runs: number }): void {
-  console.log(`\nTroupe benchmark — medians of ${report.runs} runs (min–max), instant local model\n`);
+export function printReport(report: {
+  figures: Figure[];
+  scaling: Scaling[];
+  runs: number;
+  shapeRuns: number;
+}): void {
+  console.log(
+    `\nTroupe benchmark — medians of ${report.runs} runs (step overhead and fan-out: ${report.shapeRuns}) (min–max), instant local model\n`,
+  );
   console.log(
     table([
       ["figure", "unit", "Troupe", "floor (bare DO alarms)", "Workflows", "Troupe/floor", "Troupe/Workflows"],
