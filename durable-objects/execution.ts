@@ -312,7 +312,9 @@ export class ExecutionObject extends DurableObject<Env> {
     const pendingProjection = loaded.projected !== loaded.run.header.status;
     const at = this.wakeAt ?? (pendingProjection ? Date.now() + PROJECTION_RETRY_MS : undefined);
     if (at === undefined) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(at);
+    // Never due already: an alarm set from inside alarm() for a time that has passed may never fire
+    // (local workerd drops it when the handler returns; see workerd#6866). A wake 1 ms late costs nothing.
+    else await this.ctx.storage.setAlarm(Math.max(at, Date.now() + 1));
   }
 
   /**

@@ -244,6 +244,25 @@ describe("the alarm", () => {
     await expectIndexMatches(end);
   });
 
+  it("is never re-armed for a time already past, which workerd may never fire", async () => {
+    const { trpc, model, execute } = await crashRig(chain);
+    const held = model.hold("B");
+    const executionId = await execute();
+    await held.called();
+
+    const armedAt = await runInDurableObject(executionObject(executionId), async (instance) => {
+      const shell = instance as unknown as { wakeAt: number | undefined; armAlarm(): Promise<void> };
+      const now = Date.now();
+      shell.wakeAt = now - 5_000; // a retry that fell due while the invocation was busy
+      await shell.armAlarm();
+      return now;
+    });
+    expect(await pendingAlarm(executionId)).toBeGreaterThan(armedAt);
+
+    held.release();
+    expect(outcomeOf(await waitForEnd(trpc, executionId))).toEqual(outcomeOf(chainControl));
+  });
+
   it("on an object whose execution never got its state, deletes itself instead of waking forever", async () => {
     const stub = executionObject(`exe_never_started_${crypto.randomUUID()}`);
     await runInDurableObject(stub, (_, state) => state.storage.setAlarm(Date.now() + 60_000));
