@@ -71,6 +71,8 @@ export class ExecutionObject extends DurableObject<Env> {
         this.instant(plan),
         true,
       );
+      // Nothing in `decision.commands` to perform: with calls deferred it holds no call to make, only
+      // status changes and aborts of attempts that were never made.
       const { header } = decision.run;
       this.wakeAt = decision.wakeAt;
       // Set before the state is written, so both land in the same commit.

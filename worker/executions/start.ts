@@ -1,8 +1,9 @@
 // Starting an execution: check the orchestration (active, every role present), pin its version and the
 // roles it uses, then hand the snapshot to a new Durable Object, which writes the index row with the
 // status its start reached (an idempotency key is claimed by inserting the row first). `execute`
-// returns at once; steps the local model answers have run by then, the object's alarms run the rest. A retried request (same idempotency key within
-// 24 hours) gets the execution it started, whatever happened to the definition since.
+// returns at once: steps the local model answers have run by then, the object's alarms run the rest.
+// A retried request (same idempotency key within 24 hours) gets the execution it started, whatever
+// happened to the definition since.
 import { stagesOf } from "../../durable-objects/engine/plan";
 import type { JsonValue, Plan, RoleSnapshot } from "../../durable-objects/engine/types";
 import type { ExecutionStatus } from "../../durable-objects/status-view";
