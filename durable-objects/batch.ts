@@ -1,14 +1,52 @@
 // Folds a batch of events through the pure scheduler in one go: events queued while the object was
 // busy (a fan-out's replies) share one storage write, and model calls that answer at once without
 // leaving the isolate are answered inline, so a chain of them costs no round trip per step.
-// Pure apart from the `instant` callback it is given.
-import { decideAll } from "./engine/decide";
-import type { AttemptResult, Command, Decision, EngineEvent, Plan, RunState } from "./engine/types";
+// Pure apart from the `instant` callback it is given (`instantReplies`: the local model, computed here).
+import { instantReply, type ModelEnv } from "../worker/models/gateway";
+import { decideAll, initialRun } from "./engine/decide";
+import type {
+  AttemptResult,
+  Command,
+  Decision,
+  EngineEvent,
+  JsonValue,
+  Plan,
+  RunState,
+} from "./engine/types";
 
 /** A batch answers at most this many calls inline, then leaves the rest to the normal path. */
 export const MAX_INLINE_CALLS = 5000;
 
 export type InstantReply = (command: Extract<Command, { type: "call_model" }>) => AttemptResult | undefined;
+
+/** Answers a plan's calls at once where the local model would (see `instantReply`). */
+export function instantReplies(env: ModelEnv, plan: Plan): InstantReply {
+  return (command) => {
+    const definition = plan.steps[command.step];
+    const role = definition?.roleName === undefined ? undefined : plan.roles[definition.roleName];
+    return instantReply(env, role, command.input, definition?.outputFormat === "json");
+  };
+}
+
+/**
+ * A new run and its start: steps answered at once have run, calls that must go out are deferred to
+ * an alarm. The decision then holds no call to make, only status changes and aborts of attempts that
+ * were never made, so there is nothing in its commands to perform.
+ */
+export function decideStart(
+  plan: Plan,
+  input: JsonValue,
+  now: number,
+  runner: string,
+  instant: InstantReply,
+): { initial: RunState; decision: Decision } {
+  const initial = initialRun(
+    input,
+    plan.steps.map((s) => s.name),
+    now,
+  );
+  return { initial, decision: decideBatch(plan, initial, [{ type: "start" }], now, runner, instant, true) };
+}
 
 export function decideBatch(
   plan: Plan,

@@ -4,15 +4,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { newId } from "../worker/auth/crypto";
 import type { Env } from "../worker/env";
-import { instantReply } from "../worker/models/gateway";
 import { callAttempt } from "./attempt-call";
-import { decideBatch, type InstantReply } from "./batch";
-import { initialRun } from "./engine/decide";
-import type { Command, EngineEvent, Plan, RunHeader, RunStatus } from "./engine/types";
+import { decideBatch, decideStart, instantReplies } from "./batch";
+import type { Command, EngineEvent, RunHeader, RunStatus } from "./engine/types";
 import { MAX_WATCH_MS, type Result, type StartRequest, type WatchToken } from "./execution-rpc";
 import { ExecutionStore, type Loaded } from "./execution-store";
 import { type FaultPoint, faultAt } from "./fault-points";
-import { projectStatus } from "./projection";
+import { tryProjectStatus } from "./projection";
 import { RunWatchers, TERMINAL } from "./run-watchers";
 import { type ExecutionStatus, statusView } from "./status-view";
 
@@ -57,22 +55,8 @@ export class ExecutionObject extends DurableObject<Env> {
       if (await this.store.exists()) return this.view();
       const { meta, plan } = request;
       const now = Date.now();
-      const initial = initialRun(
-        request.input,
-        plan.steps.map((s) => s.name),
-        now,
-      );
-      const decision = decideBatch(
-        plan,
-        initial,
-        [{ type: "start" }],
-        now,
-        this.runner,
-        this.instant(plan),
-        true,
-      );
-      // Nothing in `decision.commands` to perform: with calls deferred it holds no call to make, only
-      // status changes and aborts of attempts that were never made.
+      const instant = instantReplies(this.env, plan);
+      const { initial, decision } = decideStart(plan, request.input, now, this.runner, instant);
       const { header } = decision.run;
       this.wakeAt = decision.wakeAt;
       // Set before the state is written, so both land in the same commit.
@@ -210,7 +194,7 @@ export class ExecutionObject extends DurableObject<Env> {
       events,
       Date.now(),
       this.runner,
-      this.instant(loaded.plan),
+      instantReplies(this.env, loaded.plan),
     );
     await this.store.save(decision.run);
     this.wakeAt = decision.wakeAt;
@@ -218,15 +202,6 @@ export class ExecutionObject extends DurableObject<Env> {
     this.watchers.notify(decision.run.header.status);
     if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
     return loaded;
-  }
-
-  /** Answers a call at once when the local model would (see `instantReply`). */
-  private instant(plan: Plan): InstantReply {
-    return (command) => {
-      const definition = plan.steps[command.step];
-      const role = definition?.roleName === undefined ? undefined : plan.roles[definition.roleName];
-      return instantReply(this.env, role, command.input, definition?.outputFormat === "json");
-    };
   }
 
   private perform(command: Command, loaded: Loaded): void {
@@ -290,19 +265,10 @@ export class ExecutionObject extends DurableObject<Env> {
   }
 
   /** Writes `header` to the index row; false (logged) when the write failed, to be retried. */
-  private async tryProject(loaded: Loaded, header: RunHeader): Promise<boolean> {
-    try {
-      // Inside the try: a "throw" fault here stands for a failed D1 write, which must not fail the step.
-      this.crashAt("before_projection", loaded);
-      await projectStatus(this.env.DB, loaded.meta, header);
-      return true;
-    } catch (error) {
-      console.error(
-        `execution ${loaded.meta.executionId}: D1 projection failed, will retry:`,
-        (error as Error).message,
-      );
-      return false;
-    }
+  private tryProject(loaded: Loaded, header: RunHeader): Promise<boolean> {
+    return tryProjectStatus(this.env.DB, loaded.meta, header, () =>
+      this.crashAt("before_projection", loaded),
+    );
   }
 
   /** One alarm: the engine's next wake-up, or a retry of a D1 projection that failed. */

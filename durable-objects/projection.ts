@@ -36,3 +36,26 @@ export async function projectStatus(d1: D1Database, meta: ExecutionMeta, header:
       setWhere: eq(executions.tenantId, meta.tenantId),
     });
 }
+
+/**
+ * `projectStatus` for the shell: false (and logged) when the write failed, for the caller to retry.
+ * `beforeWrite` is where a crash test's fault fires; a "throw" there stands for a failed D1 write.
+ */
+export async function tryProjectStatus(
+  d1: D1Database,
+  meta: ExecutionMeta,
+  header: RunHeader,
+  beforeWrite: () => void,
+): Promise<boolean> {
+  try {
+    beforeWrite();
+    await projectStatus(d1, meta, header);
+    return true;
+  } catch (error) {
+    console.error(
+      `execution ${meta.executionId}: D1 projection failed, will retry:`,
+      (error as Error).message,
+    );
+    return false;
+  }
+}
