@@ -493,6 +493,22 @@ describe("listExecutions", () => {
     expect(pages.flat()).toEqual(created.toReversed());
   });
 
+  it("lists a run with the status execute answered, at once (the object writes the row as it starts)", async () => {
+    const { trpc } = await newTenant();
+    const local = await trpc.orchestrationManagement.create.mutate({
+      name: "Local fan-out",
+      steps: [{ name: "A", parallelGroup: "fan" }, { name: "B", parallelGroup: "fan" }, { name: "Join" }],
+    });
+    const started = await trpc.orchestrationManagement.execute.mutate({
+      orchestrationId: local.id,
+      input: {},
+    });
+    expect(started.status).toBe("completed"); // the local model answered inside execute
+
+    const listed = await trpc.orchestrationManagement.listExecutions.query({ status: "completed" });
+    expect(listed.items.map((item) => [item.id, item.status])).toEqual([[started.id, "completed"]]);
+  });
+
   it("filters by orchestrationId and status, with D1's status converging to each run's", async () => {
     const { trpc, tenant } = await newTenant();
     const hold = gate<string>();
