@@ -1,6 +1,6 @@
 // The Worker's bindings and variables, as declared in wrangler.toml, and the module's own exports
 // (so `ctx.exports` and `cloudflare:workers` are typed).
-import type { ExecutionObject } from "../durable-objects/execution";
+import type { ExecutionObject } from "../durable-objects/execution/object";
 import type { ModelEnv } from "./models/gateway";
 
 export interface Env extends ModelEnv {

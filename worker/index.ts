@@ -1,10 +1,11 @@
 // The Worker's entry: HTTP through Hono, the cron sweeper, the Durable Object class, and MetaTools, the
 // entrypoint agent-code sandboxes reach D1 and the engine through (bound per sandbox via ctx.exports).
+
+import { sweep } from "../durable-objects/execution/sweeper";
 import { app } from "./app";
 import type { Env } from "./env";
-import { sweep } from "./executions/sweeper";
 
-export { ExecutionObject } from "../durable-objects/execution";
+export { ExecutionObject } from "../durable-objects/execution/object";
 export { MetaTools } from "./agent-code/meta-tools";
 
 export default {

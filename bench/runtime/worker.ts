@@ -2,18 +2,18 @@
 // (a bare alarm chain), the peer (Cloudflare Workflows) and a few timing routes that start a run and
 // answer when it has finished. Never deployed: it exists only under bench/wrangler.toml.
 
-import { TERMINAL } from "../../durable-objects/run-watchers";
+import { isTerminal } from "../../durable-objects/engine/status";
+import { startExecution } from "../../durable-objects/execution/start";
+import { executionStub } from "../../durable-objects/execution/stub";
 import { app } from "../../worker/app";
 import { openDb } from "../../worker/db/client";
 import { TenantData } from "../../worker/db/tenant-data";
 import type { Env } from "../../worker/env";
-import { startExecution } from "../../worker/executions/start";
-import { executionStub } from "../../worker/executions/stub";
 import type { BareChainObject } from "./floor";
 import type { LatchObject } from "./latch";
 import type { BenchParams } from "./workflow";
 
-export { ExecutionObject } from "../../durable-objects/execution";
+export { ExecutionObject } from "../../durable-objects/execution/object";
 export { MetaTools } from "../../worker/agent-code/meta-tools";
 export { BareChainObject } from "./floor";
 export { LatchObject } from "./latch";
@@ -54,7 +54,7 @@ async function runTroupe(
     Date.now(),
   );
   // execute's answer already carries the outcome when the run ended during its start.
-  if (TERMINAL.includes(started.status)) return started.status;
+  if (isTerminal(started.status)) return started.status;
   return executionStub(env, started.id).waitForEnd();
 }
 

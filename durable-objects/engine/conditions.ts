@@ -1,7 +1,8 @@
-// Evaluates a step's condition against the context. A type mismatch is false plus a warning, never a
-// crash. Pure: no storage, no clock, no network.
-import type { StepCondition } from "../../worker/schemas/orchestration";
+// Evaluates a step's condition (or a loop's `until`, a branch's `when`) against the context. A type
+// mismatch is false plus a warning, never a crash. Pure: no storage, no clock, no network.
+import type { StepCondition } from "./definition";
 import { resolvePath } from "./render";
+import type { ScopeVars } from "./scope";
 import { parsePath } from "./templates";
 
 export interface ConditionResult {
@@ -83,16 +84,23 @@ function test(condition: StepCondition, actual: unknown): boolean | undefined {
   }
 }
 
-/** `field` is a path into the context ("testResults.passed"); a leading "context." is accepted too. */
+/**
+ * `field` is a path into the context ("testResults.passed"); a leading "context." is accepted too. Inside
+ * a body, a path starting with `item`, `index` or `iteration` reads the body's variable instead.
+ */
 export function evaluateCondition(
   condition: StepCondition,
   context: Record<string, unknown>,
+  vars: ScopeVars = {},
 ): ConditionResult {
   const path = parsePath(condition.field, true);
   if (!path.ok) return { pass: false, reason: `condition field is malformed`, warning: path.error };
   const segments =
     path.value[0] === "context" && !Object.hasOwn(context, "context") ? path.value.slice(1) : path.value;
-  const actual = resolvePath(context, segments);
+  const first = segments[0];
+  const fromVars =
+    path.value[0] !== "context" && typeof first === "string" && vars[first as keyof ScopeVars] !== undefined;
+  const actual = fromVars ? resolvePath(vars, segments) : resolvePath(context, segments);
   const described = `${condition.field} (${show(actual)}) ${condition.operator} ${show(condition.value)}`;
   let result: boolean | undefined;
   try {

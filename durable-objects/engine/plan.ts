@@ -1,9 +1,9 @@
 // Turns a definition's steps into stages: steps run in `order` (the array position when omitted);
 // steps sharing a parallelGroup form one stage placed at the lowest order among them.
 // Pure: no storage, no clock, no network.
-import type { StepDefinition } from "../../worker/schemas/orchestration";
+import type { StepDefinition } from "./definition";
 
-export function stagesOf(steps: readonly StepDefinition[]): number[][] {
+export function stagesOf(steps: readonly Pick<StepDefinition, "order" | "parallelGroup">[]): number[][] {
   const keyed = steps.map((step, index) => ({ step, index, order: step.order ?? index }));
   const groupOrder = new Map<string, number>();
   for (const { step, order } of keyed) {

@@ -1,7 +1,12 @@
 // When the next attempt of a failed step may start. Jitter is derived from a hash of the execution,
 // step and attempt, so the engine stays deterministic (no Math.random). Pure.
-import { RETRY_DELAY_MAX_MS, type StepDefinition } from "../../worker/schemas/orchestration";
+import { RETRY_DELAY_MAX_MS } from "./limits";
 import type { StepError } from "./types";
+
+interface RetryPolicy {
+  retryDelay: number;
+  retryBackoff: "fixed" | "exponential";
+}
 
 /** FNV-1a over the text, mapped to [0, 1). */
 export function unitHash(text: string): number {
@@ -14,7 +19,7 @@ export function unitHash(text: string): number {
 }
 
 /** Delay before retry number `retry` (1-based). Exponential: base·2^(retry-1), with jitter in [50%, 100%]. */
-export function retryDelayMs(step: StepDefinition, retry: number, seed: string, error: StepError): number {
+export function retryDelayMs(step: RetryPolicy, retry: number, seed: string, error: StepError): number {
   let delay = step.retryDelay;
   if (step.retryBackoff === "exponential") {
     const exponential = Math.min(RETRY_DELAY_MAX_MS, step.retryDelay * 2 ** (retry - 1));

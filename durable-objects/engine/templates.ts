@@ -19,6 +19,10 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string
 
 export const TEMPLATE_ROOTS = ["context", "output"] as const;
 export type TemplateRoot = (typeof TEMPLATE_ROOTS)[number];
+/** Roots bound by an enclosing body: a forEach's `item` and `index`, a loop's `iteration`. */
+export const SCOPE_ROOTS = ["item", "index", "iteration"] as const;
+export type ScopeRoot = (typeof SCOPE_ROOTS)[number];
+const isScopeRoot = (root: string): root is ScopeRoot => (SCOPE_ROOTS as readonly string[]).includes(root);
 
 const IDENT_START = /[A-Za-z_$]/;
 const IDENT_CHAR = /[A-Za-z0-9_$]/;
@@ -108,7 +112,11 @@ function parseRef(inner: string, open: number, roots: readonly string[]): ParseR
   if (!path.ok) return { ok: false, error: `malformed template {{${inner}}}: ${path.error}` };
   const [root, ...rest] = path.value;
   if (typeof root !== "string" || !roots.includes(root)) {
-    const allowed = roots.map((r) => `"${r}"`).join(" or ");
+    // Scope roots are explained where they are out of place (definition-rules.ts), not listed here.
+    const allowed = roots
+      .filter((r) => !isScopeRoot(r))
+      .map((r) => `"${r}"`)
+      .join(" or ");
     const hint =
       root === "output" ? "; {{output}} is the step's own result, usable only in outputMapping" : "";
     return { ok: false, error: `template {{${inner}}} must start with ${allowed}${hint}` };

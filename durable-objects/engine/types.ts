@@ -1,10 +1,9 @@
-// The engine's vocabulary: the plan (immutable, derived from a definition snapshot), the durable run
-// state, the events that move it and the commands it asks the shell to perform.
-// Pure types; the run state below is what the execution Durable Object persists.
-import type { JsonValue } from "../../worker/schemas/common";
-import type { StepDefinition } from "../../worker/schemas/orchestration";
+// The engine's vocabulary: the plan (immutable, a definition snapshot), the durable run state — a header
+// and one record per step *instance* — the events that move it and the commands it asks the shell to
+// perform. Pure types; the run state is what the execution Durable Object persists.
+import type { JsonValue, StepDefinition } from "./definition";
 
-export type { JsonValue };
+export type { JsonValue, StepDefinition };
 
 export interface RoleSnapshot {
   id: string;
@@ -20,16 +19,22 @@ export interface RoleSnapshot {
 export interface Plan {
   executionId: string;
   steps: StepDefinition[];
-  /** Step indexes per stage, in run order. */
-  stages: number[][];
   roles: Record<string, RoleSnapshot>;
+  /** Written by version-1 starts (the stages of `steps`); derived again since, and ignored. */
+  stages?: number[][];
 }
 
 export type RunStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
-export type StepStatus =
+
+/**
+ * pending: not started (or reset by a resume); running: a model call in flight, or a container whose
+ * body runs; waiting_retry: between attempts; waiting: an approval, a timer or a child execution.
+ */
+export type InstanceStatus =
   | "pending"
   | "running"
   | "waiting_retry"
+  | "waiting"
   | "completed"
   | "failed"
   | "skipped"
@@ -51,10 +56,11 @@ export interface Usage {
   costUsd: number;
 }
 
-// PERSISTED CONTRACT v1 (execution DO storage): AttemptRecord, StepRun, RunHeader.
+// PERSISTED CONTRACT v2 (execution DO storage): AttemptRecord, StepInstance, Wait, RunHeader.
+// Version-1 records (one StepRun per top-level step, a stage cursor) load through migrate.ts.
 export interface AttemptRecord {
   attempt: number;
-  /** The DO instance that started it; an attempt whose runner is gone was cut off mid-flight. */
+  /** The DO instance that started it; a model call whose runner is gone was cut off mid-flight. */
   runner: string;
   startedAt: number;
   deadline: number;
@@ -64,8 +70,10 @@ export interface AttemptRecord {
   usage?: Usage;
   input: JsonValue;
   output?: JsonValue;
-  /** Model turns of a step whose role has `meta` (optional: added after v1, absent elsewhere). */
+  /** Model turns of a step whose role has `meta`. */
   turns?: AgentTurn[];
+  /** The child execution this attempt of an `orchestration` step started. */
+  childExecutionId?: string;
 }
 
 /** One model reply of a meta role's step, and the agent code it ran (fields clipped to stay small). */
@@ -85,60 +93,130 @@ export interface AgentTurn {
   note?: string;
 }
 
-export interface StepRun {
-  index: number;
+/**
+ * What an unfinished instance waits for. Only a `call` lives in memory (the model request of this
+ * object's instance) and is made again after a crash; the others are durable and survive restarts as is.
+ */
+export type Wait =
+  | { kind: "call"; attempt: number }
+  | { kind: "child"; attempt: number; executionId: string; deadline?: number }
+  | { kind: "approval"; since: number; deadline: number; message: string | null }
+  | { kind: "timer"; until: number };
+
+export interface ApprovalDecision {
+  approved: boolean;
+  comment: string | null;
+  data: JsonValue;
+  /** Who decided: "user:<id>", "apiKey:<id>", "role:<id>/execution:<id>", or "timeout". */
+  by: string;
+  /** ISO time of the decision. */
+  at: string;
+}
+
+/**
+ * One run of one step: a top-level step ("3"), or a step inside a body, whose id extends its
+ * container's with the slot (loop iteration, forEach item, branch arm) and its index in the body:
+ * "3.2.0" is body step 0 of slot 2 of step 3.
+ */
+export interface StepInstance {
+  id: string;
   name: string;
-  status: StepStatus;
+  status: InstanceStatus;
   attempts: AttemptRecord[];
   retryAt?: number;
   output?: JsonValue;
   /** Values this step's outputMapping wrote into the context. */
   mapped?: Record<string, JsonValue>;
-  /** Order of completion across the run; the context applies completed steps in this order. */
+  /** Order of settling across the run; the context applies settled instances in this order. */
   completedSeq?: number;
+  /** Why it was skipped, cancelled, or how it ended. */
   reason?: string;
+  /** Why it failed (the innermost cause, naming the step). */
+  error?: string;
+  /** Failed, but the step has continueOnError: counted as finished. */
+  continued?: boolean;
   warnings: string[];
   interruptions: number;
+  /** Attempts before this index do not count against maxRetries (a resume grants a fresh budget). */
+  budgetFrom?: number;
+  wait?: Wait;
+  /** loop: the iteration running (0-based). */
+  iteration?: number;
+  /** forEach: the items, resolved when it started. */
+  items?: JsonValue[];
+  /** branch: the arm taken (`branches.length` for otherwise), null when none matched. */
+  branch?: number | null;
 }
 
 export interface RunHeader {
-  v: 1;
+  v: 2;
   status: RunStatus;
   input: JsonValue;
-  stageCursor: number;
   seq: number;
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
   error?: string;
   output?: JsonValue;
+  /** How many times the run was resumed after failing or being cancelled. */
+  resumes?: number;
 }
 
 export interface RunState {
   header: RunHeader;
-  steps: StepRun[];
+  /** By instance id. Read-only to the engine: a decision lists the records it replaces. */
+  instances: ReadonlyMap<string, StepInstance>;
 }
 
 export type AttemptResult =
   | { ok: true; text: string; usage: Usage; turns?: AgentTurn[] }
   | { ok: false; error: StepError; usage?: Usage; turns?: AgentTurn[] };
 
+export type ChildResult =
+  | { ok: true; output: JsonValue }
+  | { ok: false; status: "failed" | "cancelled"; error: StepError };
+
 export type EngineEvent =
   | { type: "start" }
   | { type: "wake" }
-  | { type: "attempt_finished"; step: number; attempt: number; result: AttemptResult }
+  | { type: "attempt_finished"; instance: string; attempt: number; result: AttemptResult }
   /** The shell did not make the call (it would outlive the alarm invocation): undo the attempt. */
-  | { type: "attempt_deferred"; step: number; attempt: number }
-  | { type: "cancel"; reason: string };
+  | { type: "attempt_deferred"; instance: string; attempt: number }
+  | { type: "child_finished"; instance: string; attempt: number; executionId: string; result: ChildResult }
+  | { type: "approval"; instance: string; decision: ApprovalDecision }
+  | { type: "cancel"; reason: string }
+  | { type: "resume" };
 
 export type Command =
-  | { type: "call_model"; step: number; attempt: number; input: JsonValue; deadline: number }
-  | { type: "abort"; step: number; attempt: number; reason: string }
+  | { type: "call_model"; instance: string; attempt: number; input: JsonValue; deadline: number }
+  | { type: "abort"; instance: string; attempt: number; reason: string }
+  | {
+      type: "start_child";
+      instance: string;
+      attempt: number;
+      executionId: string;
+      stepName: string;
+      orchestrationId: string;
+      version?: number;
+      input: JsonValue;
+    }
+  | { type: "cancel_child"; executionId: string; reason: string }
   | { type: "status_changed"; status: RunStatus };
 
+/** What a decision is given besides the state: the time, who runs it, and fresh ids. */
+export interface DecideContext {
+  now: number;
+  /** This object instance; model calls started by another (crashed) one are recognised by it. */
+  runner: string;
+  /** A new execution id (for child executions); the engine never makes randomness of its own. */
+  newExecutionId: () => string;
+}
+
 export interface Decision {
-  run: RunState;
+  header: RunHeader;
+  /** Instance records created or replaced by this decision, each once, in the order first touched. */
+  changed: StepInstance[];
   commands: Command[];
-  /** When the run next needs attention (retry due, attempt deadline); undefined when terminal or idle. */
+  /** When the run next needs attention (retry due, deadline, timer); undefined when terminal or idle. */
   wakeAt?: number;
 }

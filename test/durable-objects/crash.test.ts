@@ -7,10 +7,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_INTERRUPTIONS } from "../../durable-objects/engine/decide";
 import { stagesOf } from "../../durable-objects/engine/plan";
 import type { Plan } from "../../durable-objects/engine/types";
-import { PROJECTION_RETRY_MS, WATCHDOG_MS } from "../../durable-objects/execution";
-import { armFault, type FaultPoint } from "../../durable-objects/fault-points";
-import type { ExecutionStatus } from "../../durable-objects/status-view";
-import type { ExecutionRpc } from "../../worker/executions/stub";
+import { PROJECTION_RETRY_MS, WATCHDOG_MS } from "../../durable-objects/execution/object";
+import { armFault, type FaultPoint } from "../../durable-objects/execution/fault-points";
+import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
+import type { ExecutionRpc } from "../../durable-objects/execution/stub";
 import { newTenant } from "../helpers/client";
 import {
   attemptsOf,

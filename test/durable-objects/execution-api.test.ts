@@ -2,7 +2,7 @@
 // client, Worker, D1 and Durable Objects with real alarms: what they return, what they refuse, what they
 // pin, and the D1 index they keep.
 import { describe, expect, it } from "vitest";
-import type { ExecutionStatus } from "../../durable-objects/status-view";
+import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
 import { IDEMPOTENCY_WINDOW_MS } from "../../worker/db/executions";
 import { EXECUTION_INPUT_MAX_BYTES } from "../../worker/schemas/execution";
 import { errorOf, newTenant, type TestClient } from "../helpers/client";
@@ -216,7 +216,7 @@ describe("execute", () => {
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.issues.map((issue) => issue.path)).toEqual([field]);
     expect(error.message).toContain(
-      field || '"tenantId"; the fields are orchestrationId, input, idempotencyKey',
+      field || '"tenantId"; the fields are orchestrationId, version, input, idempotencyKey',
     );
     expect(await countRows("executions", "tenant_id = ?", tenant.id)).toBe(0);
   });

@@ -5,7 +5,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { retryDelayMs } from "../../durable-objects/engine/retry";
-import type { ExecutionStatus } from "../../durable-objects/status-view";
+import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
 import type { JsonValue } from "../../worker/schemas/common";
 import type { StepDefinition } from "../../worker/schemas/orchestration";
 import { newTenant, type TestClient } from "../helpers/client";

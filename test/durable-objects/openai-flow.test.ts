@@ -1,7 +1,7 @@
 // Executions whose roles use "openai:<behaviour>" run end to end — API, Durable Object, alarms, gateway —
 // against the fake OpenAI-compatible server on loopback: retries, Retry-After, timeouts and usage.
 import { describe, expect, it } from "vitest";
-import type { ExecutionStatus } from "../../durable-objects/status-view";
+import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
 import { newTenant } from "../helpers/client";
 import { waitFor, waitForEnd } from "../helpers/executions";
 import { fakeKey, type RecordedRequest, recordedRequests } from "../helpers/fake-openai";

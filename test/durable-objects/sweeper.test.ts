@@ -8,9 +8,9 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { armFault } from "../../durable-objects/fault-points";
-import type { ExecutionStatus } from "../../durable-objects/status-view";
-import { STALE_AFTER_MS, sweep } from "../../worker/executions/sweeper";
+import { armFault } from "../../durable-objects/execution/fault-points";
+import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
+import { STALE_AFTER_MS, sweep } from "../../durable-objects/execution/sweeper";
 import worker from "../../worker/index";
 import {
   attemptsOf,

@@ -1,7 +1,7 @@
 // The dashboard's live view: orchestrationManagement.watchExecution, a tRPC subscription served as
 // Server-Sent Events, read here as a browser's EventSource would read it, through the real Worker.
 import { describe, expect, it } from "vitest";
-import type { ExecutionStatus } from "../../durable-objects/status-view";
+import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
 import { BASE_URL, newTenant, type TestClient, workerFetch } from "../helpers/client";
 import { gate, orchestrationWith } from "../helpers/runs";
 

@@ -4,8 +4,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { isFaultArmed } from "../../durable-objects/fault-points";
-import type { ExecutionStatus } from "../../durable-objects/status-view";
+import { isFaultArmed } from "../../durable-objects/execution/fault-points";
+import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
 import type { OrchestrationInput } from "../../worker/schemas/orchestration";
 import { newTenant, type TestClient } from "./client";
 import { scriptedModel, waitFor, waitForEnd } from "./executions";

@@ -1,6 +1,6 @@
 // Helpers for execution tests: wait for a condition on an execution's status (polling the real API,
 // never a fixed sleep), and register scripted models.
-import type { ExecutionStatus } from "../../durable-objects/status-view";
+import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
 import { type ModelScript, registerScript } from "../../worker/models/scripted";
 import type { TestClient } from "./client";
 

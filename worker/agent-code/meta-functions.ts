@@ -2,14 +2,20 @@
 // tenant-scoped store or engine call it makes. Authorization comes first: only a role holding the `meta`
 // tool may call any of them; anything else is refused before the argument is even read.
 import { z } from "zod";
+import {
+  approveStep,
+  findExecution,
+  rerunExecution,
+  resumeExecution,
+  statusOfRow,
+} from "../../durable-objects/execution/operations";
+import { startExecution } from "../../durable-objects/execution/start";
 import { openDb } from "../db/client";
 import { TenantData } from "../db/tenant-data";
 import type { Env } from "../env";
 import { invalid, TroupeError } from "../errors";
-import { startExecution } from "../executions/start";
-import { findExecution, statusOfRow } from "../executions/status";
 import { issuesOf, strictObject } from "../schemas/common";
-import { executeSchema } from "../schemas/execution";
+import { approveSchema, executeSchema } from "../schemas/execution";
 import {
   orchestrationInputSchema,
   orchestrationListSchema,
@@ -94,6 +100,20 @@ const FUNCTIONS: Record<MetaFunctionName, MetaFunction> = {
   ),
   get_execution_status: define(strictObject({ executionId: reference }), async ({ data, env, now }, input) =>
     statusOfRow(env, await findExecution(data, input.executionId, now)),
+  ),
+  approve_step: define(
+    strictObject({ ...approveSchema.shape, executionId: reference }),
+    async ({ data, env, now }, input) =>
+      approveStep(data, env, {
+        ...input,
+        executionId: (await findExecution(data, input.executionId, now)).id,
+      }),
+  ),
+  resume_execution: define(strictObject({ executionId: reference }), async ({ data, env, now }, input) =>
+    resumeExecution(data, env, (await findExecution(data, input.executionId, now)).id),
+  ),
+  rerun_execution: define(strictObject({ executionId: reference }), async ({ data, env, now }, input) =>
+    rerunExecution(data, env, (await findExecution(data, input.executionId, now)).id, now),
   ),
 };
 

@@ -13,6 +13,9 @@ export const META_FUNCTION_NAMES = [
   "delete_orchestration",
   "execute_orchestration",
   "get_execution_status",
+  "approve_step",
+  "resume_execution",
+  "rerun_execution",
 ] as const;
 
 export type MetaFunctionName = (typeof META_FUNCTION_NAMES)[number];

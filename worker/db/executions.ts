@@ -1,7 +1,7 @@
-// The executions index of one tenant (D1). Each execution's Durable Object is the source of truth;
-// these rows let executions be listed, filtered and paged, and carry the idempotency keys.
+// Reading the executions index of one tenant (D1). Each execution's Durable Object is the source of
+// truth; these rows let executions be listed, filtered and paged, and carry the idempotency keys. Every
+// write to them is in durable-objects/execution/index-row.ts.
 import { and, desc, eq, gte, lt, or } from "drizzle-orm";
-import { newId } from "../auth/crypto";
 import { notFound } from "../errors";
 import type { Actor, Db } from "./client";
 import { executions } from "./schema";
@@ -16,6 +16,8 @@ export interface ExecutionSummary {
   orchestrationId: string;
   orchestrationName: string;
   orchestrationVersion: number;
+  /** The run whose `orchestration` step started this one, or null. */
+  parentExecutionId: string | null;
   status: ExecutionStatusName;
   error: string | null;
   createdBy: string;
@@ -31,6 +33,7 @@ export function toSummary(row: ExecutionRow): ExecutionSummary {
     orchestrationId: row.orchestrationId,
     orchestrationName: row.orchestrationName,
     orchestrationVersion: row.orchestrationVersion,
+    parentExecutionId: row.parentExecutionId,
     status: row.status,
     error: row.error,
     createdBy: row.createdBy,
@@ -57,51 +60,6 @@ export class ExecutionIndex {
     return eq(executions.tenantId, this.actor.tenantId);
   }
 
-  /**
-   * Claims an idempotency key: inserts a "pending" index row carrying it, or returns the execution
-   * already started with the key in the last 24 hours. Keys older than that are released first, so
-   * they can start a new execution. (Starts without a key leave the row to the execution's object.)
-   */
-  async claim(fields: {
-    orchestrationId: string;
-    orchestrationName: string;
-    orchestrationVersion: number;
-    idempotencyKey: string;
-    now: number;
-  }): Promise<{ row: ExecutionRow; created: boolean }> {
-    const { idempotencyKey, now, ...rest } = fields;
-    const values = {
-      id: newId("exe"),
-      tenantId: this.actor.tenantId,
-      ...rest,
-      status: "pending" as const,
-      idempotencyKey,
-      createdBy: this.actor.principal,
-      createdAt: new Date(now),
-      updatedAt: new Date(now),
-    };
-    const [, inserted] = await this.db.batch([
-      this.db
-        .update(executions)
-        .set({ idempotencyKey: null })
-        .where(
-          and(
-            this.scope,
-            eq(executions.idempotencyKey, idempotencyKey),
-            lt(executions.createdAt, new Date(now - IDEMPOTENCY_WINDOW_MS)),
-          ),
-        ),
-      this.db.insert(executions).values(values).onConflictDoNothing().returning(),
-    ]);
-    if (inserted[0]) return { row: inserted[0], created: true };
-    const [existing] = await this.db
-      .select()
-      .from(executions)
-      .where(and(this.scope, eq(executions.idempotencyKey, idempotencyKey)));
-    if (!existing) throw new Error("idempotency key conflict without a row");
-    return { row: existing, created: false };
-  }
-
   /** The execution started with `idempotencyKey` in the 24 hours before `now`, if any. */
   async findByIdempotencyKey(idempotencyKey: string, now: number): Promise<ExecutionRow | undefined> {
     const [row] = await this.db
@@ -126,15 +84,9 @@ export class ExecutionIndex {
     return row;
   }
 
-  async markFailedToStart(executionId: string, error: string): Promise<void> {
-    await this.db
-      .update(executions)
-      .set({ status: "failed", error, finishedAt: new Date(), updatedAt: new Date() })
-      .where(and(this.scope, eq(executions.id, executionId)));
-  }
-
   async list(filter: {
     orchestrationId?: string;
+    parentExecutionId?: string;
     status?: ExecutionStatusName;
     limit: number;
     cursor?: string;
@@ -142,6 +94,7 @@ export class ExecutionIndex {
     const conditions = [this.scope];
     if (filter.orchestrationId) conditions.push(eq(executions.orchestrationId, filter.orchestrationId));
     if (filter.status) conditions.push(eq(executions.status, filter.status));
+    if (filter.parentExecutionId) conditions.push(eq(executions.parentExecutionId, filter.parentExecutionId));
     const cursor = parseCursor(filter.cursor);
     if (cursor) {
       const before = or(

@@ -142,6 +142,8 @@ export const executions = sqliteTable(
     orchestrationId: text("orchestration_id").notNull(),
     orchestrationName: text("orchestration_name").notNull(),
     orchestrationVersion: integer("orchestration_version").notNull(),
+    /** Set for a run started by an `orchestration` step of another run. */
+    parentExecutionId: text("parent_execution_id"),
     status: text("status", { enum: ["pending", "running", "completed", "failed", "cancelled"] }).notNull(),
     idempotencyKey: text("idempotency_key"),
     error: text("error"),
@@ -155,6 +157,7 @@ export const executions = sqliteTable(
     index("executions_tenant_created_idx").on(t.tenantId, t.createdAt),
     index("executions_tenant_orchestration_idx").on(t.tenantId, t.orchestrationId),
     index("executions_status_idx").on(t.status, t.updatedAt),
+    index("executions_tenant_parent_idx").on(t.tenantId, t.parentExecutionId),
     uniqueIndex("executions_tenant_idempotency_unique").on(t.tenantId, t.idempotencyKey),
   ],
 );

@@ -1,5 +1,7 @@
 // Warnings about a structurally valid orchestration: roles that do not exist (yet) and context keys that
-// no step produces. Warnings never block saving; the engine refuses to start a run with missing roles.
+// no step produces, at every depth. Warnings never block saving; the engine refuses to start a run with
+// missing roles.
+import { allSteps } from "../../durable-objects/engine/definition";
 import { parsePath, parseTemplate, stringLeaves } from "../../durable-objects/engine/templates";
 import { type FieldIssue, formatPath } from "./common";
 import type { OrchestrationDefinition } from "./orchestration";
@@ -9,8 +11,9 @@ export function definitionWarnings(
   roleNames: ReadonlySet<string>,
 ): FieldIssue[] {
   const warnings: FieldIssue[] = [];
+  const steps = [...allSteps(definition.steps)];
   const produced = new Set<string>(["input"]);
-  for (const step of definition.steps) {
+  for (const { step } of steps) {
     produced.add(step.name);
     for (const key of Object.keys(step.outputMapping ?? {})) produced.add(key);
   }
@@ -22,39 +25,46 @@ export function definitionWarnings(
       });
     }
   };
+  const checkTemplates = (value: unknown, at: (string | number)[]) => {
+    for (const [leafPath, text] of stringLeaves(value)) {
+      const parsed = parseTemplate(text, ["context", "output", "item", "index", "iteration"]);
+      if (!parsed.ok) continue;
+      for (const part of parsed.value) {
+        if (part.kind === "ref" && part.root === "context")
+          checkKey([...at, ...leafPath], part.path[0], `{{${part.source}}}`);
+      }
+    }
+  };
+  const checkField = (field: string, at: (string | number)[]) => {
+    const path = parsePath(field, true);
+    if (!path.ok) return;
+    const segments = path.value[0] === "context" ? path.value.slice(1) : path.value;
+    // item / index / iteration inside a body are the scope's (definition-rules.ts checks where).
+    if (["item", "index", "iteration"].includes(String(segments[0])) && !produced.has(String(segments[0])))
+      return;
+    checkKey(at, segments[0], `"${field}"`);
+  };
 
-  definition.steps.forEach((step, index) => {
-    const at = ["steps", index];
-    if (step.roleName !== undefined && !roleNames.has(step.roleName)) {
-      warnings.push({
-        path: formatPath([...at, "roleName"]),
-        message: `role "${step.roleName}" does not exist yet; create it before executing this orchestration`,
+  for (const { step, path: at } of steps) {
+    if ((step.stepType ?? "agent") === "agent" && "roleName" in step && step.roleName !== undefined) {
+      if (!roleNames.has(step.roleName))
+        warnings.push({
+          path: formatPath([...at, "roleName"]),
+          message: `role "${step.roleName}" does not exist yet; create it before executing this orchestration`,
+        });
+    }
+    if ("inputMapping" in step) checkTemplates(step.inputMapping ?? {}, [...at, "inputMapping"]);
+    checkTemplates(step.outputMapping ?? {}, [...at, "outputMapping"]);
+    if (step.stepType === "forEach" && typeof step.items === "string")
+      checkTemplates(step.items, [...at, "items"]);
+    if (step.stepType === "approval" && step.message) checkTemplates(step.message, [...at, "message"]);
+    if (step.stepType === "sleep" && step.until) checkTemplates(step.until, [...at, "until"]);
+    if (step.condition) checkField(step.condition.field, [...at, "condition", "field"]);
+    if (step.stepType === "loop" && step.until) checkField(step.until.field, [...at, "until", "field"]);
+    if (step.stepType === "branch")
+      step.branches.forEach((arm, i) => {
+        checkField(arm.when.field, [...at, "branches", i, "when", "field"]);
       });
-    }
-    for (const [leafPath, text] of stringLeaves(step.inputMapping ?? {})) {
-      const parsed = parseTemplate(text, ["context"]);
-      if (!parsed.ok) continue;
-      for (const part of parsed.value) {
-        if (part.kind === "ref")
-          checkKey([...at, "inputMapping", ...leafPath], part.path[0], `{{${part.source}}}`);
-      }
-    }
-    for (const [key, text] of Object.entries(step.outputMapping ?? {})) {
-      const parsed = parseTemplate(text, ["context", "output"]);
-      if (!parsed.ok) continue;
-      for (const part of parsed.value) {
-        if (part.kind === "ref" && part.root === "context") {
-          checkKey([...at, "outputMapping", key], part.path[0], `{{${part.source}}}`);
-        }
-      }
-    }
-    if (step.condition) {
-      const path = parsePath(step.condition.field, true);
-      if (path.ok) {
-        const segments = path.value[0] === "context" ? path.value.slice(1) : path.value;
-        checkKey([...at, "condition", "field"], segments[0], `"${step.condition.field}"`);
-      }
-    }
-  });
+  }
   return warnings;
 }

@@ -1,130 +1,29 @@
-// The orchestration definition: steps, mappings, conditions, retries and timeouts.
-// Structural rules (types, bounds, template syntax) are errors; references to roles or context keys that
-// do not exist yet are warnings (see definition-warnings.ts), because roles may be created later.
+// The orchestration definition: a name, tags and a tree of steps (worker/schemas/steps.ts, one schema
+// per step kind). Structural rules (types, bounds, template syntax, what a template may name) are errors;
+// references to roles or context keys that do not exist yet are warnings (see definition-warnings.ts),
+// because roles may be created later.
 import { z } from "zod";
-import { parsePath, parseTemplate, stringLeaves } from "../../durable-objects/engine/templates";
-import { displayName, idSchema, jsonSize, jsonValue, recordOf, strictObject, uniqueBy } from "./common";
-import { roleName } from "./role";
+import { DEFINITION_MAX_BYTES, STEPS_MAX } from "../../durable-objects/engine/limits";
+import { displayName, idSchema, jsonSize, strictObject, uniqueBy } from "./common";
+import { checkDefinitionRules } from "./definition-rules";
+import { stepSchema } from "./steps";
 
-export const STEPS_MAX = 1000;
-export const DEFINITION_MAX_BYTES = 1_000_000;
-export const DEFAULT_STEP_TIMEOUT_MS = 300_000;
-/** An attempt must fit in one alarm invocation (15 min wall clock on Cloudflare). */
-export const STEP_TIMEOUT_MAX_MS = 840_000;
-export const DEFAULT_RETRY_DELAY_MS = 1000;
-export const RETRY_DELAY_MAX_MS = 3_600_000;
-export const MAX_RETRIES_LIMIT = 10;
-
-export const CONDITION_OPERATORS = [
-  "exists",
-  "not_exists",
-  "==",
-  "!=",
-  "<",
-  "<=",
-  ">",
-  ">=",
-  "contains",
-  "not_contains",
-  "in",
-  "matches",
-] as const;
-export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
-
-const operatorSchema = z.enum(CONDITION_OPERATORS, {
-  error: (issue) => `${JSON.stringify(issue.input)} is not one of ${CONDITION_OPERATORS.join(", ")}`,
-});
-
-const conditionSchema = strictObject({
-  field: z.string().trim().min(1, 'must name a context path such as "testResults.passed"').max(500),
-  operator: operatorSchema,
-  value: jsonValue.nullable().optional().default(null),
-}).superRefine((condition, ctx) => {
-  const path = parsePath(condition.field, true);
-  if (!path.ok) ctx.addIssue({ code: "custom", path: ["field"], message: path.error });
-  const { operator, value } = condition;
-  if (operator === "in" && !Array.isArray(value)) {
-    ctx.addIssue({ code: "custom", path: ["value"], message: 'must be an array for operator "in"' });
-  }
-  if (operator === "matches") {
-    if (typeof value !== "string" || value.length > 500) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["value"],
-        message: 'must be a regular expression string (at most 500 characters) for "matches"',
-      });
-    } else {
-      try {
-        new RegExp(value);
-      } catch (error) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["value"],
-          message: `is not a valid regular expression: ${(error as Error).message}`,
-        });
-      }
-    }
-  }
-  if (["<", "<=", ">", ">="].includes(operator) && typeof value !== "number" && typeof value !== "string") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["value"],
-      message: `must be a number or a string for operator "${operator}"`,
-    });
-  }
-});
-export type StepCondition = z.infer<typeof conditionSchema>;
-
-/** Context keys that step names and outputMapping keys may not take. */
-const RESERVED_CONTEXT_KEYS = new Map([
-  ["input", '"input" is reserved for the execution input'],
-  ["__proto__", '"__proto__" cannot be a context key'],
-  ["constructor", '"constructor" cannot be a context key'],
-  ["prototype", '"prototype" cannot be a context key'],
-]);
-const notReserved = (key: string) => !RESERVED_CONTEXT_KEYS.has(key);
-const reservedMessage = (key: string) => RESERVED_CONTEXT_KEYS.get(key) ?? "is reserved";
-
-const outputKey = z
-  .string()
-  .min(1)
-  .max(100)
-  .refine(notReserved, { error: (issue) => reservedMessage(String(issue.input)) });
-
-const milliseconds = (min: number, max: number) =>
-  z
-    .int("must be a whole number of milliseconds")
-    .min(min, `must be at least ${min} ms`)
-    .max(max, `must be at most ${max} ms`);
-
-export const stepSchema = strictObject({
-  name: displayName(100).refine(notReserved, { error: (issue) => reservedMessage(String(issue.input)) }),
-  order: z.int("must be a whole number").min(0, "must not be negative").max(1_000_000).optional(),
-  roleName: roleName.optional(),
-  inputMapping: recordOf(z.string().max(100, "keys must be at most 100 characters"), jsonValue).optional(),
-  outputMapping: recordOf(outputKey, z.string().max(10_000)).optional(),
-  parallelGroup: displayName(100).optional(),
-  condition: conditionSchema.optional(),
-  maxRetries: z
-    .int("must be a whole number")
-    .min(0)
-    .max(MAX_RETRIES_LIMIT, `must be at most ${MAX_RETRIES_LIMIT}`)
-    .default(0),
-  retryDelay: milliseconds(0, RETRY_DELAY_MAX_MS).default(DEFAULT_RETRY_DELAY_MS),
-  retryBackoff: z.enum(["fixed", "exponential"]).default("fixed"),
-  timeout: milliseconds(1000, STEP_TIMEOUT_MAX_MS).default(DEFAULT_STEP_TIMEOUT_MS),
-  outputFormat: z.enum(["auto", "json", "text"]).default("auto"),
-}).superRefine((step, ctx) => {
-  for (const [path, text] of stringLeaves(step.inputMapping ?? {})) {
-    const parsed = parseTemplate(text, ["context"]);
-    if (!parsed.ok) ctx.addIssue({ code: "custom", path: ["inputMapping", ...path], message: parsed.error });
-  }
-  for (const [key, text] of Object.entries(step.outputMapping ?? {})) {
-    const parsed = parseTemplate(text, ["context", "output"]);
-    if (!parsed.ok) ctx.addIssue({ code: "custom", path: ["outputMapping", key], message: parsed.error });
-  }
-});
-export type StepDefinition = z.infer<typeof stepSchema>;
+export {
+  CONDITION_OPERATORS,
+  type ConditionOperator,
+  type StepCondition,
+  type StepDefinition,
+} from "../../durable-objects/engine/definition";
+export {
+  DEFAULT_RETRY_DELAY_MS,
+  DEFAULT_STEP_TIMEOUT_MS,
+  DEFINITION_MAX_BYTES,
+  MAX_RETRIES_LIMIT,
+  RETRY_DELAY_MAX_MS,
+  STEP_TIMEOUT_MAX_MS,
+  STEPS_MAX,
+} from "../../durable-objects/engine/limits";
+export { type StepInput, stepSchema } from "./steps";
 
 const tagSchema = z
   .string()
@@ -145,7 +44,7 @@ const fields = {
     .array(stepSchema)
     .min(1, "an orchestration needs at least one step")
     .max(STEPS_MAX, `at most ${STEPS_MAX} steps`)
-    .superRefine((steps, ctx) => uniqueBy(steps, (s) => s.name, ctx, "step name", "name")),
+    .superRefine((steps, ctx) => checkDefinitionRules(steps, ctx)),
 };
 
 function withinSize(value: unknown, ctx: z.RefinementCtx) {

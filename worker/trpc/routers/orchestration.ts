@@ -1,11 +1,23 @@
-// Orchestrations over tRPC, under the guide's name `orchestrationManagement`. The engine adds
-// execute / getExecutionStatus / cancel / listExecutions / watchExecution to this same router.
+// Orchestrations over tRPC, under the guide's name `orchestrationManagement`, and their executions:
+// execute / getExecutionStatus / cancel / resume / rerun / approve / listExecutions / watchExecution.
 
+import { isTerminal } from "../../../durable-objects/engine/status";
+import {
+  approveStep,
+  cancelExecution,
+  rerunExecution,
+  resumeExecution,
+  statusOfRow,
+} from "../../../durable-objects/execution/operations";
+import { startExecution } from "../../../durable-objects/execution/start";
+import { type ExecutionRpc, executionStub } from "../../../durable-objects/execution/stub";
 import { TroupeError } from "../../errors";
-import { startExecution } from "../../executions/start";
-import { statusOfRow } from "../../executions/status";
-import { type ExecutionRpc, executionStub } from "../../executions/stub";
-import { executeSchema, executionRefSchema, listExecutionsSchema } from "../../schemas/execution";
+import {
+  approveSchema,
+  executeSchema,
+  executionRefSchema,
+  listExecutionsSchema,
+} from "../../schemas/execution";
 import {
   orchestrationInputSchema,
   orchestrationListSchema,
@@ -17,7 +29,6 @@ import { authedProcedure, router } from "../init";
 
 /** How long one long-poll of the execution object waits for a change before answering anyway. */
 const WATCH_WAIT_MS = 25_000;
-const TERMINAL_STATUSES: ReadonlySet<string> = new Set(["completed", "failed", "cancelled"]);
 
 export const orchestrationRouter = router({
   create: authedProcedure
@@ -47,12 +58,21 @@ export const orchestrationRouter = router({
   getExecutionStatus: authedProcedure
     .input(executionRefSchema)
     .query(async ({ ctx, input }) => statusOfRow(ctx.env, await ctx.data.executions.get(input.executionId))),
-  cancel: authedProcedure.input(executionRefSchema).mutation(async ({ ctx, input }) => {
-    const row = await ctx.data.executions.get(input.executionId);
-    const result = await executionStub(ctx.env, row.id).cancel(`cancelled by ${ctx.data.actor.principal}`);
-    if (result.ok) return result.value;
-    throw new TroupeError("NOT_FOUND", `execution "${row.id}" never started`);
-  }),
+  cancel: authedProcedure
+    .input(executionRefSchema)
+    .mutation(({ ctx, input }) => cancelExecution(ctx.data, ctx.env, input.executionId)),
+  /** A failed or cancelled execution continues from what failed or was cancelled; completed outputs stay. */
+  resume: authedProcedure
+    .input(executionRefSchema)
+    .mutation(({ ctx, input }) => resumeExecution(ctx.data, ctx.env, input.executionId)),
+  /** A new execution with the same input and definition version. */
+  rerun: authedProcedure
+    .input(executionRefSchema)
+    .mutation(({ ctx, input }) => rerunExecution(ctx.data, ctx.env, input.executionId, ctx.now)),
+  /** Decides a waiting approval step: its output becomes { approved, comment, data, by, at }. */
+  approve: authedProcedure
+    .input(approveSchema)
+    .mutation(({ ctx, input }) => approveStep(ctx.data, ctx.env, input)),
   /**
    * Live status for the dashboard (Server-Sent Events through httpSubscriptionLink): the status at once,
    * then each change as the execution object reports it, ending after the terminal status. The first
@@ -82,7 +102,7 @@ async function* statusChanges(stub: ExecutionRpc, first: Watched, signal: AbortS
   let current = first;
   for (;;) {
     yield current.status;
-    if (TERMINAL_STATUSES.has(current.status.status) || signal?.aborted) return;
+    if (isTerminal(current.status.status) || signal?.aborted) return;
     const next = await stub.watch(current.token, WATCH_WAIT_MS);
     if (!next.ok) return; // the object lost its state; the client re-reads getExecutionStatus
     current = next.value;

@@ -1,18 +1,19 @@
 // The cron sweeper: finds executions whose index row has not moved for a while and pokes their
 // Durable Object, which re-arms its alarm if it has none (Cloudflare drops an alarm after repeated
-// failures) and re-projects its status to D1 if that write was lost.
-import { and, asc, eq, inArray, lt } from "drizzle-orm";
-import { openDb } from "../db/client";
-import { executions } from "../db/schema";
-import type { Env } from "../env";
+// failures), re-projects its status to D1 if that write was lost, and asks the children it waits for
+// how they are.
+import { and, asc, inArray, lt } from "drizzle-orm";
+import { openDb } from "../../worker/db/client";
+import { executions } from "../../worker/db/schema";
+import type { Env } from "../../worker/env";
+import { markSwept } from "./index-row";
 import { executionStub } from "./stub";
 
 export const STALE_AFTER_MS = 2 * 60 * 1000;
 const BATCH = 100;
 
 export async function sweep(env: Env, now: number): Promise<{ checked: number; rearmed: number }> {
-  const db = openDb(env.DB);
-  const stale = await db
+  const stale = await openDb(env.DB)
     .select({ id: executions.id, status: executions.status })
     .from(executions)
     .where(
@@ -29,17 +30,7 @@ export async function sweep(env: Env, now: number): Promise<{ checked: number; r
       // The object re-projects its full status (error, finish time) when this row disagrees with it.
       const result = await executionStub(env, row.id).ensureAlarm(row.status);
       if (result.ok && result.value.armed) rearmed += 1;
-      const status = result.ok ? result.value.status : "failed";
-      const error = result.ok ? undefined : "the execution's state was lost before it started";
-      await db
-        .update(executions)
-        .set({
-          updatedAt: new Date(now),
-          ...(status !== row.status ? { status } : {}),
-          ...(error ? { error, finishedAt: new Date(now) } : {}),
-        })
-        // Only if the row is as read: a projection that landed meanwhile is newer than this sweep.
-        .where(and(eq(executions.id, row.id), eq(executions.status, row.status)));
+      await markSwept(env.DB, row, now, !result.ok);
     } catch (error) {
       console.error(`sweeper: execution ${row.id}:`, (error as Error).message);
     }

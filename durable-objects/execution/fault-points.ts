@@ -1,7 +1,20 @@
 // Fault points: named places in the execution shell where a crash test can kill the object hard
 // (ctx.abort) or make the handler throw. Nothing is armed in a deployment, so each point costs one
 // Map lookup.
-export type FaultPoint = "alarm_start" | "before_call" | "during_call" | "after_reply" | "before_projection";
+export type FaultPoint =
+  | "alarm_start"
+  | "before_call"
+  | "during_call"
+  | "after_reply"
+  | "before_projection"
+  /** A decision made, not yet written. */
+  | "after_decide"
+  /** A decision written, its commands not yet performed (an approval landed, a child owed). */
+  | "after_save"
+  /** A child execution started, its start not yet marked delivered. */
+  | "child_started"
+  /** A parent told this run ended, the notice not yet marked delivered. */
+  | "parent_notified";
 export type FaultMode = "abort" | "throw";
 
 interface Fault {

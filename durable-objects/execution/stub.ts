@@ -1,14 +1,22 @@
 // Reaching an execution's Durable Object: one object per execution, named by the execution id.
 // The RPC surface is restated as a plain interface: the generated stub type recurses through the
 // JSON value types until TypeScript gives up, while these are the exact types the object returns.
-import type { ExecutionObject } from "../../durable-objects/execution";
-import type { Env } from "../env";
+import type { Env } from "../../worker/env";
+import type { ExecutionObject } from "./object";
 
 export type ExecutionRpc = Pick<
   ExecutionObject,
-  "start" | "status" | "cancel" | "ensureAlarm" | "waitForEnd" | "watch"
+  | "start"
+  | "status"
+  | "cancel"
+  | "resume"
+  | "approve"
+  | "childFinished"
+  | "ensureAlarm"
+  | "waitForEnd"
+  | "watch"
 >;
 
-export function executionStub(env: Env, executionId: string): ExecutionRpc {
+export function executionStub(env: Pick<Env, "EXECUTIONS">, executionId: string): ExecutionRpc {
   return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId)) as unknown as ExecutionRpc;
 }

@@ -2,11 +2,13 @@
 // roles holding `meta`), bounded by the attempt's deadline and abort signal, with the crash-test fault
 // points around it. Answers undefined when the attempt was aborted or timed out meanwhile: the engine
 // has settled it already.
-import { callModelWithAgentCode } from "../worker/agent-code/model-turns";
-import type { Env } from "../worker/env";
-import type { AttemptResult, Command } from "./engine/types";
-import type { Loaded } from "./execution-store";
+import { callModelWithAgentCode } from "../../worker/agent-code/model-turns";
+import type { Env } from "../../worker/env";
+import type { AgentStep } from "../engine/definition";
+import { nodeOf } from "../engine/tree";
+import type { AttemptResult, Command } from "../engine/types";
 import type { FaultPoint } from "./fault-points";
+import type { Loaded } from "./store";
 
 export async function callAttempt(
   env: Env,
@@ -15,7 +17,7 @@ export async function callAttempt(
   controller: AbortController,
   crashAt: (point: FaultPoint) => void,
 ): Promise<AttemptResult | undefined> {
-  const definition = loaded.plan.steps[command.step];
+  const definition = nodeOf(loaded.plan.steps, command.instance) as AgentStep | undefined;
   const role = definition?.roleName === undefined ? undefined : loaded.plan.roles[definition.roleName];
   const timeout = AbortSignal.timeout(Math.max(1, command.deadline - Date.now()));
   const signal = AbortSignal.any([controller.signal, timeout]);
@@ -31,7 +33,7 @@ export async function callAttempt(
       {
         tenantId: loaded.meta.tenantId,
         executionId: loaded.meta.executionId,
-        stepName: definition?.name ?? `step ${command.step}`,
+        stepName: definition?.name ?? `step ${command.instance}`,
         deadline: command.deadline,
       },
     );

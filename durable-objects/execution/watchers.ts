@@ -1,9 +1,8 @@
 // In-memory waiters of one execution object: long-polls for the next change (`watch`) and for the end
 // (`waitForEnd`). Nothing here is persisted; a restarted object starts a new revision count, which
 // callers see through the `runner` part of their token.
-import type { RunStatus } from "./engine/types";
-
-export const TERMINAL: readonly RunStatus[] = ["completed", "failed", "cancelled"];
+import { isTerminal } from "../engine/status";
+import type { RunStatus } from "../engine/types";
 
 export class RunWatchers {
   /** Counts transitions in this instance. */
@@ -15,7 +14,7 @@ export class RunWatchers {
   notify(status: RunStatus): void {
     this.revision += 1;
     for (const wake of this.onChange.splice(0)) wake();
-    if (TERMINAL.includes(status)) for (const resolve of this.onEnd.splice(0)) resolve(status);
+    if (isTerminal(status)) for (const resolve of this.onEnd.splice(0)) resolve(status);
   }
 
   /** Resolves at the next transition or after `waitMs`, whichever comes first. */

@@ -1,0 +1,128 @@
+// What each event does to the run before the walk schedules: replies and child results settle
+// attempts, an approval decides its step, cancel stops everything, resume re-opens what failed or was
+// cancelled. An event for something already settled (late, duplicate, timed out) changes nothing.
+// Pure: no storage, no clock, no network.
+import { failAttempt } from "./attempts";
+import type { AgentStep } from "./definition";
+import { parseOutput } from "./output";
+import { completeInstance, definitionOf, stopUnfinished } from "./settle";
+import type { Transition } from "./transition";
+import { ROOT } from "./tree";
+import type { AgentTurn, EngineEvent, StepInstance } from "./types";
+
+export function applyEvent(tx: Transition, event: EngineEvent): void {
+  const running = tx.header.status === "running";
+  switch (event.type) {
+    case "start":
+      if (tx.header.status === "pending") {
+        tx.header.status = "running";
+        tx.header.startedAt = tx.now;
+      }
+      return;
+    case "wake":
+      return;
+    case "cancel":
+      if (tx.header.status === "pending" || running) {
+        tx.header.status = "cancelled";
+        tx.header.error = event.reason;
+        tx.header.finishedAt = tx.now;
+        stopUnfinished(tx, ROOT, event.reason);
+      }
+      return;
+    case "resume":
+      if (tx.header.status === "failed" || tx.header.status === "cancelled") resume(tx);
+      return;
+    case "attempt_finished": {
+      const instance = openCall(tx, event.instance, event.attempt);
+      if (!running || !instance) return;
+      const { result } = event;
+      if (result.turns) keepTurns(tx, instance.id, result.turns);
+      if (!result.ok) {
+        failAttempt(tx, instance.id, "failed", result.error, result.usage);
+        return;
+      }
+      const step = definitionOf(tx, instance.id) as AgentStep;
+      const parsed = parseOutput(result.text, step.outputFormat ?? "auto");
+      if (parsed.ok) completeInstance(tx, instance.id, parsed.output, result.usage);
+      else failAttempt(tx, instance.id, "failed", parsed.error, result.usage, result.text);
+      return;
+    }
+    case "attempt_deferred": {
+      const instance = openCall(tx, event.instance, event.attempt);
+      if (!running || !instance) return;
+      const edited = tx.edit(instance.id);
+      edited.attempts.pop();
+      delete edited.wait;
+      edited.status = "waiting_retry";
+      // Not `now`: this same decision must not start it again; the next wake-up will.
+      edited.retryAt = tx.now + 1;
+      return;
+    }
+    case "child_finished": {
+      const instance = tx.get(event.instance);
+      const wait = instance?.wait;
+      if (
+        !running ||
+        wait?.kind !== "child" ||
+        wait.attempt !== event.attempt ||
+        wait.executionId !== event.executionId
+      )
+        return;
+      if (event.result.ok) completeInstance(tx, event.instance, event.result.output);
+      else failAttempt(tx, event.instance, "failed", event.result.error);
+      return;
+    }
+    case "approval": {
+      if (!running || tx.get(event.instance)?.wait?.kind !== "approval") return;
+      completeInstance(tx, event.instance, { ...event.decision }).reason = event.decision.approved
+        ? `approved by ${event.decision.by}`
+        : `rejected by ${event.decision.by}`;
+      return;
+    }
+    default:
+      event satisfies never;
+  }
+}
+
+/** The instance whose model call `attempt` is still open, if any. */
+function openCall(tx: Transition, id: string, attempt: number): StepInstance | undefined {
+  const instance = tx.get(id);
+  const open = instance?.attempts.at(-1);
+  if (instance?.wait?.kind !== "call" || instance.wait.attempt !== attempt) return undefined;
+  return open && open.attempt === attempt && !open.outcome ? instance : undefined;
+}
+
+/** Records a meta role's model turns on the open attempt, before it is settled either way. */
+function keepTurns(tx: Transition, id: string, turns: AgentTurn[]): void {
+  const instance = tx.edit(id);
+  const last = instance.attempts.length - 1;
+  const open = instance.attempts[last];
+  if (open) instance.attempts[last] = { ...open, turns };
+}
+
+/**
+ * A failed or cancelled run continues: each instance that failed (without continueOnError) or was
+ * cancelled runs again with a fresh retry budget; containers pick up their bodies where they were;
+ * completed outputs are kept.
+ */
+function resume(tx: Transition): void {
+  tx.header.status = "running";
+  tx.header.resumes = (tx.header.resumes ?? 0) + 1;
+  delete tx.header.error;
+  delete tx.header.finishedAt;
+  delete tx.header.output;
+  for (const found of [...tx.instances()]) {
+    const reopen = found.status === "cancelled" || (found.status === "failed" && !found.continued);
+    if (!reopen) continue;
+    const instance = tx.edit(found.id);
+    const entered =
+      instance.iteration !== undefined || instance.items !== undefined || instance.branch !== undefined;
+    instance.status = entered ? "running" : "pending";
+    instance.budgetFrom = instance.attempts.length;
+    instance.interruptions = 0;
+    delete instance.error;
+    delete instance.reason;
+    delete instance.wait;
+    delete instance.retryAt;
+  }
+}

@@ -1,0 +1,367 @@
+// The execution Durable Object: a thin durable shell around the pure engine. Every event goes through
+// one serialized path — load -> decide -> persist -> perform -> arm the one alarm — and only alarm
+// invocations call models, so no model call outlives the alarm's wall-clock limit. What the object owes
+// other objects (child starts and cancels, the notice to its parent) is written with the decision that
+// owes it and delivered until it arrives.
+import { DurableObject } from "cloudflare:workers";
+import { newId } from "../../worker/auth/crypto";
+import type { Env } from "../../worker/env";
+import { approvalTarget } from "../engine/approval";
+import { decide, initialRun } from "../engine/decide";
+import { isTerminal } from "../engine/status";
+import type { DecideContext, EngineEvent, RunHeader, RunStatus } from "../engine/types";
+import { CallsInFlight } from "./calls";
+import { deliver } from "./deliveries";
+import { type FaultPoint, faultAt } from "./fault-points";
+import { tryProjectStatus } from "./index-row";
+import { instantReplies } from "./instant";
+import { childResultOf, owedBy } from "./owed";
+import {
+  type ApprovalRequest,
+  type ChildNotice,
+  MAX_WATCH_MS,
+  type Result,
+  type StartRequest,
+  type WatchToken,
+} from "./rpc";
+import { type ExecutionStatus, statusView } from "./status-view";
+import { ExecutionStore, type Loaded } from "./store";
+import { executionStub } from "./stub";
+import { RunWatchers } from "./watchers";
+
+/** Re-armed before any work, so a crashed invocation is picked up again this soon. */
+export const WATCHDOG_MS = 60_000;
+/** A D1 projection that failed is tried again by an alarm this much later. */
+export const PROJECTION_RETRY_MS = 30_000;
+/** A delivery to another object that failed is tried again by an alarm this much later. */
+export const DELIVERY_RETRY_MS = 5_000;
+
+export class ExecutionObject extends DurableObject<Env> {
+  private readonly store = new ExecutionStore(this.ctx.storage);
+  /** Identifies this instance; model calls started by another (crashed) instance are detected by it. */
+  private readonly runner = newId("run");
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly watchers = new RunWatchers();
+  /** Events that arrived while a decision was being made (replies, deliveries); the next step takes them all. */
+  private readonly inbox: EngineEvent[] = [];
+  private readonly calls = new CallsInFlight(
+    this.env,
+    (point, loaded) => this.crashAt(point, loaded),
+    (event) => this.receive(event),
+  );
+  /** Outbox keys being delivered by this instance right now. */
+  private readonly delivering = new Map<string, Promise<void>>();
+  private wakeAt: number | undefined;
+
+  /**
+   * Idempotent: the first call decides the start (steps the local model answers run right here; calls
+   * that must go out and deliveries wait for the alarm), then writes the state in one commit while it
+   * writes the index row. Later calls return the status.
+   */
+  async start(request: StartRequest): Promise<Result<ExecutionStatus>> {
+    return this.serialized(async () => {
+      if (await this.store.exists()) return this.view();
+      const { meta, plan } = request;
+      const now = Date.now();
+      const decision = decide(plan, initialRun(request.input, now), [{ type: "start" }], this.inputs(now), {
+        instant: instantReplies(this.env, plan),
+        deferCalls: true,
+      });
+      const owed = owedBy(meta, decision);
+      this.wakeAt = decision.wakeAt;
+      const alarmAt = owed.length > 0 ? now : decision.wakeAt;
+      // Set before the state is written, so both land in the same commit.
+      if (alarmAt !== undefined) await this.ctx.storage.setAlarm(alarmAt);
+      const state = { meta, plan, projected: decision.header.status };
+      const [, indexed] = await Promise.all([
+        this.store.create(state, decision, owed),
+        this.tryProject(meta, decision.header),
+      ]);
+      if (!indexed) {
+        // No row at all: forget the run, so nothing runs that nobody can list.
+        if (!request.indexed) return this.abandon("the execution index could not be written");
+        // The Worker's "pending" row stands until the retry alarm projects the status.
+        await this.store.markProjected("pending");
+        await this.armAlarm();
+      }
+      return this.view();
+    });
+  }
+
+  /**
+   * Answers with the terminal status once the run has ended (at once if it already has). The
+   * benchmark times runs with it; the answer is lost if this instance restarts, so callers retry.
+   */
+  async waitForEnd(): Promise<RunStatus | "unknown"> {
+    const loaded = await this.serialized(() => this.store.load());
+    if (!loaded) return "unknown";
+    if (isTerminal(loaded.run.header.status)) return loaded.run.header.status;
+    return this.watchers.end();
+  }
+
+  /**
+   * Long-poll for live views: answers with the status as soon as it changes after `seen` (a token from
+   * an earlier answer), or after `waitMs` with the status as it is. A token from another instance (the
+   * object restarted) is answered at once.
+   */
+  async watch(
+    seen: WatchToken | null,
+    waitMs: number,
+  ): Promise<Result<{ token: WatchToken; status: ExecutionStatus }>> {
+    // The check and the registration happen in one queued turn, so no change can slip between them.
+    const waiting = await this.serialized(async () => {
+      const loaded = await this.store.load();
+      if (!loaded) return undefined;
+      const changed = seen === null || seen.runner !== this.runner || seen.revision < this.watchers.revision;
+      // Wrapped in an object: returning the promise itself would make this queued turn wait for it.
+      if (changed || isTerminal(loaded.run.header.status)) return { until: Promise.resolve() };
+      return { until: this.watchers.nextChange(Math.min(Math.max(waitMs, 0), MAX_WATCH_MS)) };
+    });
+    if (!waiting) return { ok: false, error: "no such execution" };
+    await waiting.until;
+    return this.serialized(async () => {
+      const view = await this.view();
+      const token = { runner: this.runner, revision: this.watchers.revision };
+      return view.ok ? { ok: true as const, value: { token, status: view.value } } : view;
+    });
+  }
+
+  async status(): Promise<Result<ExecutionStatus>> {
+    return this.serialized(() => this.view());
+  }
+
+  async cancel(reason: string): Promise<Result<ExecutionStatus>> {
+    return this.serialized(async () => {
+      await this.step({ type: "cancel", reason });
+      return this.view();
+    });
+  }
+
+  /** Continues a failed or cancelled run from what failed or was cancelled; completed outputs stay. */
+  async resume(): Promise<Result<ExecutionStatus>> {
+    return this.serialized(async () => {
+      const loaded = await this.store.load();
+      if (!loaded) return { ok: false, error: "no such execution" };
+      const { status } = loaded.run.header;
+      if (status !== "failed" && status !== "cancelled") {
+        const error = `the execution is ${status}; only a failed or cancelled execution can be resumed`;
+        return { ok: false, code: "PRECONDITION_FAILED", error };
+      }
+      await this.step({ type: "resume" });
+      return this.view();
+    });
+  }
+
+  /** Decides a waiting approval step; refuses (changing nothing) a step that is not waiting. */
+  async approve(request: ApprovalRequest): Promise<Result<ExecutionStatus>> {
+    return this.serialized(async () => {
+      const loaded = await this.store.load();
+      if (!loaded) return { ok: false, error: "no such execution" };
+      const target = approvalTarget(loaded.plan, loaded.run, request.stepName, request.instanceId);
+      if (!target.ok) return { ok: false, code: target.code, error: target.message };
+      const { approved, comment, data, by } = request;
+      const decision = { approved, comment, data, by, at: new Date().toISOString() };
+      await this.step({ type: "approval", instance: target.instance.id, decision });
+      return this.view();
+    });
+  }
+
+  /** A child execution ended (told at least once; a repeat or a stale notice changes nothing). */
+  async childFinished(notice: ChildNotice): Promise<Result<null>> {
+    return this.serialized(async () => {
+      const loaded = await this.step({ type: "child_finished", ...notice });
+      return loaded ? { ok: true as const, value: null } : { ok: false as const, error: "no such execution" };
+    });
+  }
+
+  /**
+   * Used by the sweeper: makes sure a live execution (or one whose D1 row is behind) has an alarm,
+   * re-projects at once when the index row the sweeper read (`indexStatus`) disagrees with this object,
+   * and asks the children it waits for how they are, in case a notice was lost.
+   */
+  async ensureAlarm(
+    indexStatus?: RunStatus,
+  ): Promise<Result<{ status: RunStatus; projected: boolean; armed: boolean }>> {
+    const loaded = await this.serialized(() => this.store.load());
+    if (!loaded) return { ok: false, error: "no such execution" };
+    await this.askChildren(loaded);
+    return this.serialized(async () => {
+      const { status } = loaded.run.header;
+      if (indexStatus !== undefined && indexStatus !== status) await this.project(loaded);
+      const live = !isTerminal(status) || loaded.outbox.size > 0;
+      const armed = (live || loaded.projected !== status) && (await this.ctx.storage.getAlarm()) === null;
+      if (armed) await this.ctx.storage.setAlarm(Date.now());
+      return { ok: true, value: { status, projected: loaded.projected === status, armed } };
+    });
+  }
+
+  override async alarm(): Promise<void> {
+    this.calls.beginInvocation(Date.now());
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+    try {
+      await this.serialized(async () => {
+        const loaded = await this.store.load();
+        if (!loaded) return;
+        this.crashAt("alarm_start", loaded);
+        await this.step({ type: loaded.run.header.status === "pending" ? "start" : "wake" });
+        this.deliverOwed(loaded);
+      });
+      await this.calls.drain(
+        () => this.wakeAt,
+        () => this.serialized(() => this.step({ type: "wake" })),
+        () => [...this.delivering.values()],
+      );
+    } finally {
+      this.calls.endInvocation();
+    }
+    await this.serialized(() => this.armAlarm());
+  }
+
+  /** An event from work that finished outside the queue (a reply, a delivery): decided in the next step. */
+  private receive(event: EngineEvent): Promise<void> {
+    this.inbox.push(event);
+    return this.serialized(() => this.step()).then(() => undefined);
+  }
+
+  /**
+   * One decision: `event` plus every event queued meanwhile, decided together, saved once, then
+   * performed. Outside an alarm invocation it also arms the alarm the decision needs. Must run inside
+   * `serialized`.
+   */
+  private async step(event?: EngineEvent): Promise<Loaded | undefined> {
+    const loaded = await this.store.load();
+    if (!loaded) return undefined;
+    const events = [...(event ? [event] : []), ...this.inbox.splice(0)];
+    if (events.length === 0) return loaded;
+    const decision = decide(loaded.plan, loaded.run, events, this.inputs(Date.now()), {
+      instant: instantReplies(this.env, loaded.plan),
+      deferCalls: !this.calls.mayCall(),
+    });
+    this.crashAt("after_decide", loaded);
+    const owed = owedBy(loaded.meta, decision);
+    await this.store.save(decision, owed);
+    this.crashAt("after_save", loaded);
+    this.wakeAt = decision.wakeAt;
+    for (const command of decision.commands) {
+      if (command.type === "call_model") this.calls.start(command, loaded);
+      if (command.type === "abort") this.calls.abort(command.instance, command.attempt, command.reason);
+    }
+    if (owed.length > 0) this.deliverOwed(loaded);
+    this.watchers.notify(decision.header.status);
+    if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
+    if (!this.calls.inInvocation()) await this.armAlarm();
+    return loaded;
+  }
+
+  /** Starts delivering everything owed that is not already on its way. */
+  private deliverOwed(loaded: Loaded): void {
+    for (const [key, entry] of loaded.outbox) {
+      if (this.delivering.has(key)) continue;
+      const delivery = (async () => {
+        const outcome = await deliver(this.env, loaded.meta, entry);
+        if (!outcome.delivered) {
+          console.error(
+            `execution ${loaded.meta.executionId}: ${entry.type} not delivered, will retry:`,
+            outcome.error,
+          );
+          return;
+        }
+        this.crashAt(entry.type === "notify_parent" ? "parent_notified" : "child_started", loaded);
+        await this.serialized(() => this.store.delivered(key));
+        if (outcome.event) await this.receive(outcome.event);
+      })().finally(() => this.delivering.delete(key));
+      this.delivering.set(key, delivery);
+    }
+  }
+
+  /** Asks each child this run waits for whether it ended, and takes the answer as its notice. */
+  private async askChildren(loaded: Loaded): Promise<void> {
+    const waits = [...loaded.run.instances.values()].flatMap((instance) =>
+      instance.wait?.kind === "child" ? [{ instance: instance.id, wait: instance.wait }] : [],
+    );
+    for (const { instance, wait } of waits) {
+      const child = await executionStub(this.env, wait.executionId)
+        .status()
+        .catch(() => undefined);
+      if (!child?.ok || !isTerminal(child.value.status)) continue;
+      const result = childResultOf(wait.executionId, {
+        status: child.value.status,
+        output: child.value.output,
+        ...(child.value.error === null ? {} : { error: child.value.error }),
+      });
+      await this.receive({
+        type: "child_finished",
+        instance,
+        attempt: wait.attempt,
+        executionId: wait.executionId,
+        result,
+      });
+    }
+  }
+
+  private inputs(now: number): DecideContext {
+    return { now, runner: this.runner, newExecutionId: () => newId("exe") };
+  }
+
+  private crashAt(point: FaultPoint, loaded: Loaded): void {
+    const mode = faultAt(loaded.meta.executionId, point);
+    if (mode === "abort") this.ctx.abort(`fault injected at ${point}`);
+    if (mode === "throw") throw new Error(`fault injected at ${point}`);
+  }
+
+  private async project(loaded: Loaded): Promise<void> {
+    if (await this.tryProject(loaded.meta, loaded.run.header))
+      await this.store.markProjected(loaded.run.header.status);
+  }
+
+  /** Writes `header` to the index row; false (logged) when the write failed, to be retried. */
+  private tryProject(meta: Loaded["meta"], header: RunHeader): Promise<boolean> {
+    return tryProjectStatus(this.env.DB, meta, header, () => {
+      const mode = faultAt(meta.executionId, "before_projection");
+      if (mode === "abort") this.ctx.abort("fault injected at before_projection");
+      if (mode === "throw") throw new Error("fault injected at before_projection");
+    });
+  }
+
+  /** One alarm: the engine's next wake-up, or a retry of a D1 projection or a delivery that failed. */
+  private async armAlarm(): Promise<void> {
+    const loaded = await this.store.load();
+    // No state (its start never landed): drop the watchdog, or it would wake this empty object forever.
+    if (!loaded) return this.ctx.storage.deleteAlarm();
+    if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
+    const now = Date.now();
+    const due = [
+      this.wakeAt,
+      loaded.projected !== loaded.run.header.status ? now + PROJECTION_RETRY_MS : undefined,
+      loaded.outbox.size > 0 ? now + DELIVERY_RETRY_MS : undefined,
+    ].filter((at): at is number => at !== undefined);
+    if (due.length === 0) return this.ctx.storage.deleteAlarm();
+    // Never due already: an alarm set from inside alarm() for a time that has passed may never fire
+    // (local workerd drops it when the handler returns; see workerd#6866). A wake 1 ms late costs nothing.
+    await this.ctx.storage.setAlarm(Math.max(Math.min(...due), now + 1));
+  }
+
+  /**
+   * Forgets a start whose index row could not be written, so no run goes on that nobody can list. What
+   * ran so far were local replies (pure; calls and deliveries wait for an alarm), so nothing is lost.
+   */
+  private async abandon(reason: string): Promise<Result<ExecutionStatus>> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.store.forget();
+    this.wakeAt = undefined;
+    return { ok: false, error: reason };
+  }
+
+  private async view(): Promise<Result<ExecutionStatus>> {
+    const loaded = await this.store.load();
+    return loaded ? { ok: true, value: statusView(loaded) } : { ok: false, error: "no such execution" };
+  }
+
+  /** Runs `work` after everything queued before it; keeps the queue alive when one fails. */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,49 @@
+// The execution object's RPC vocabulary, shared with its callers (the Worker, other execution objects,
+// the sweeper, the bench). Across a Durable Object RPC boundary results are values ({ ok: false, error }),
+// not thrown errors, because thrown errors lose their properties on the way.
+import type { ChildResult, JsonValue, Plan } from "../engine/types";
+import type { ExecutionMeta } from "./store";
+
+/** A long-poll may wait at most this long, so it fits comfortably in one request. */
+export const MAX_WATCH_MS = 30_000;
+
+export interface WatchToken {
+  runner: string;
+  revision: number;
+}
+
+/** Why a request was refused, as the API answers it. */
+export type RefusalCode = "BAD_REQUEST" | "NOT_FOUND" | "PRECONDITION_FAILED" | "CONFLICT";
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: string; code?: RefusalCode };
+
+export interface StartRequest {
+  meta: ExecutionMeta;
+  plan: Plan;
+  input: JsonValue;
+  /**
+   * True when the caller already inserted the index row ("pending"; an idempotent start claims its key
+   * that way). Otherwise the object's first projection creates the row, and `start` answers ok only
+   * once it has: an execution the caller was told about is always listed.
+   */
+  indexed: boolean;
+}
+
+export interface ApprovalRequest {
+  stepName: string;
+  /** Which instance, when the step waits in several places (inside a forEach). */
+  instanceId?: string;
+  approved: boolean;
+  comment: string | null;
+  data: JsonValue;
+  /** The principal deciding. */
+  by: string;
+}
+
+/** What a child execution tells its parent when it ends. */
+export interface ChildNotice {
+  instance: string;
+  attempt: number;
+  executionId: string;
+  result: ChildResult;
+}

@@ -1,0 +1,248 @@
+// Starting an execution: check the orchestration (active, every role present), pin its version and the
+// roles it uses, then hand the snapshot to a new Durable Object, which writes the index row with the
+// status its start reached (an idempotency key is claimed by inserting the row first). `execute`
+// returns at once: steps the local model answers have run by then, the object's alarms run the rest.
+// A retried request (same idempotency key within 24 hours) gets the execution it started, whatever
+// happened to the definition since. Child executions (an `orchestration` step) and re-runs start here too.
+import { newId } from "../../worker/auth/crypto";
+import { openDb } from "../../worker/db/client";
+import type { ExecutionRow } from "../../worker/db/executions";
+import type { Orchestration } from "../../worker/db/orchestrations";
+import { TenantData } from "../../worker/db/tenant-data";
+import type { Env } from "../../worker/env";
+import { TroupeError } from "../../worker/errors";
+import { formatPath } from "../../worker/schemas/common";
+import { allSteps } from "../engine/definition";
+import { CHILD_DEPTH_MAX } from "../engine/limits";
+import type { JsonValue, Plan, RoleSnapshot } from "../engine/types";
+import { claimIdempotencyKey, markFailedToStart } from "./index-row";
+import type { Result } from "./rpc";
+import type { ExecutionStatus } from "./status-view";
+import type { ExecutionMeta, OutboxEntry, ParentLink } from "./store";
+import { type ExecutionRpc, executionStub } from "./stub";
+
+export interface ExecuteInput {
+  orchestrationId: string;
+  /** Run this version of the definition instead of the current one. */
+  version?: number;
+  input: JsonValue;
+  idempotencyKey?: string;
+}
+
+async function snapshotRoles(
+  data: TenantData,
+  roleNames: Set<string>,
+): Promise<Record<string, RoleSnapshot>> {
+  const roles: Record<string, RoleSnapshot> = {};
+  if (roleNames.size === 0) return roles;
+  for (const role of await data.roles.byNames([...roleNames])) {
+    const { id, name, basePrompt, capabilities, contextLimits, hyperparameters, tools } = role;
+    roles[name] = { id, name, basePrompt, capabilities, contextLimits, hyperparameters, tools };
+  }
+  return roles;
+}
+
+/** A key names one request: reusing it for another orchestration is a client bug, not a retry. */
+function checkSameOrchestration(row: ExecutionRow, orchestrationIdOrName: string, key: string): void {
+  if (row.orchestrationId === orchestrationIdOrName || row.orchestrationName === orchestrationIdOrName)
+    return;
+  const message = `was used within the last 24 hours to run orchestration "${row.orchestrationName}" (${row.id}); use a new key`;
+  throw new TroupeError("CONFLICT", `idempotencyKey "${key}" ${message}`, [
+    { path: "idempotencyKey", message },
+  ]);
+}
+
+/** The status of the execution this key already started, or undefined when there is none to return. */
+async function replay(
+  data: TenantData,
+  env: Env,
+  request: ExecuteInput,
+  now: number,
+): Promise<ExecutionStatus | undefined> {
+  if (request.idempotencyKey === undefined) return undefined;
+  const row = await data.executions.findByIdempotencyKey(request.idempotencyKey, now);
+  if (!row) return undefined;
+  checkSameOrchestration(row, request.orchestrationId, request.idempotencyKey);
+  // Not started yet (a concurrent first request, or one whose start failed): the full path starts it.
+  const status = await executionStub(env, row.id).status();
+  return status.ok ? status.value : undefined;
+}
+
+/** Roles and activity are checked at start; a definition saved with missing roles is only a warning. */
+async function checkRunnable(
+  data: TenantData,
+  orchestration: Orchestration,
+): Promise<Record<string, RoleSnapshot>> {
+  if (!orchestration.isActive) {
+    throw new TroupeError(
+      "PRECONDITION_FAILED",
+      `orchestration "${orchestration.name}" is inactive; set isActive: true to run it`,
+      [{ path: "orchestrationId", message: "is inactive" }],
+    );
+  }
+  const named = [...allSteps(orchestration.steps)].flatMap(({ step, path }) =>
+    (step.stepType ?? "agent") === "agent" && "roleName" in step && step.roleName !== undefined
+      ? [{ path, roleName: step.roleName }]
+      : [],
+  );
+  const roles = await snapshotRoles(data, new Set(named.map((n) => n.roleName)));
+  const missing = named.filter((n) => !roles[n.roleName]);
+  if (missing.length > 0) {
+    const names = [...new Set(missing.map((m) => JSON.stringify(m.roleName)))].join(", ");
+    throw new TroupeError(
+      "PRECONDITION_FAILED",
+      `cannot start: missing role(s) ${names}; create them first`,
+      missing.map((m) => ({
+        path: `${formatPath(m.path)}.roleName`,
+        message: `role "${m.roleName}" does not exist; create it first`,
+      })),
+    );
+  }
+  return roles;
+}
+
+/** The orchestration to run (the version asked for, or the current one), checked and with its roles. */
+async function prepare(data: TenantData, orchestrationId: string, version?: number) {
+  const orchestration = await data.orchestrations.get(orchestrationId, version, { warnings: false });
+  const roles = await checkRunnable(data, orchestration);
+  return { orchestration, roles };
+}
+
+function startRequest(
+  data: TenantData,
+  executionId: string,
+  prepared: Awaited<ReturnType<typeof prepare>>,
+  lineage: { parent?: ParentLink; depth: number },
+) {
+  const { orchestration, roles } = prepared;
+  const plan: Plan = { executionId, steps: orchestration.steps, roles };
+  const meta: ExecutionMeta = {
+    v: 2,
+    executionId,
+    tenantId: data.actor.tenantId,
+    orchestrationId: orchestration.id,
+    orchestrationName: orchestration.name,
+    orchestrationVersion: orchestration.version,
+    createdBy: data.actor.principal,
+    ...(lineage.parent ? { parent: lineage.parent } : {}),
+    depth: lineage.depth,
+  };
+  return { meta, plan };
+}
+
+export async function startExecution(
+  data: TenantData,
+  env: Env,
+  request: ExecuteInput,
+  now: number,
+): Promise<ExecutionStatus> {
+  const replayed = await replay(data, env, request, now);
+  if (replayed) return replayed;
+  const prepared = await prepare(data, request.orchestrationId, request.version);
+  const start = (executionId: string, indexed: boolean) =>
+    executionStub(env, executionId).start({
+      ...startRequest(data, executionId, prepared, { depth: 0 }),
+      input: request.input,
+      indexed,
+    });
+  if (request.idempotencyKey === undefined) {
+    // Nothing to claim first: the object writes the index row itself, with the status it reached.
+    const id = newId("exe");
+    return settleStart(data, env, id, await start(id, false).catch((error: Error) => error));
+  }
+  const { orchestration } = prepared;
+  const { row, created } = await claimIdempotencyKey(env.DB, data.actor, {
+    orchestrationId: orchestration.id,
+    orchestrationName: orchestration.name,
+    orchestrationVersion: orchestration.version,
+    now,
+    idempotencyKey: request.idempotencyKey,
+  });
+  if (!created) {
+    checkSameOrchestration(row, orchestration.id, request.idempotencyKey);
+    const existing = await executionStub(env, row.id).status();
+    if (existing.ok) return existing.value;
+  }
+  return settleStart(data, env, row.id, await start(row.id, true).catch((error: Error) => error));
+}
+
+/** A new execution with the same input and definition version as `executionId` (roles as they are now). */
+export async function rerunExecution(data: TenantData, env: Env, executionId: string, now: number) {
+  const row = await data.executions.get(executionId);
+  const previous = await executionStub(env, row.id).status();
+  if (!previous.ok)
+    throw new TroupeError("NOT_FOUND", `execution "${row.id}" never started, so it cannot be re-run`);
+  const { orchestrationId, orchestrationVersion, input } = previous.value;
+  return startExecution(data, env, { orchestrationId, version: orchestrationVersion, input }, now);
+}
+
+type ChildStart = { ok: true } | { ok: false; final: boolean; error: string };
+
+/**
+ * Starts the child execution an `orchestration` step asked for, under the id the parent recorded (so a
+ * repeated delivery finds it started). Refusals that no retry can mend (the orchestration is missing or
+ * inactive, a role is missing, the nesting is too deep) are final.
+ */
+export async function startChildExecution(
+  env: Env,
+  parentMeta: ExecutionMeta,
+  entry: Extract<OutboxEntry, { type: "start_child" }>,
+): Promise<ChildStart> {
+  const depth = (parentMeta.depth ?? 0) + 1;
+  const refuse = (error: string): ChildStart => ({
+    ok: false,
+    final: true,
+    error: `step "${entry.stepName}": ${error}`,
+  });
+  if (depth > CHILD_DEPTH_MAX)
+    return refuse(
+      `starting "${entry.orchestrationId}" would nest executions ${depth} deep; the limit is ${CHILD_DEPTH_MAX}`,
+    );
+  const principal = `execution:${parentMeta.executionId}`;
+  const data = new TenantData(openDb(env.DB), { tenantId: parentMeta.tenantId, principal });
+  let prepared: Awaited<ReturnType<typeof prepare>>;
+  try {
+    prepared = await prepare(data, entry.orchestrationId, entry.version);
+  } catch (error) {
+    if (error instanceof TroupeError) return refuse(error.message);
+    throw error;
+  }
+  const parent = {
+    executionId: parentMeta.executionId,
+    instance: entry.instance,
+    attempt: entry.attempt,
+    stepName: entry.stepName,
+  };
+  const started = await executionStub(env, entry.executionId).start({
+    ...startRequest(data, entry.executionId, prepared, { parent, depth }),
+    input: entry.input as JsonValue,
+    indexed: false,
+  });
+  return started.ok ? { ok: true } : { ok: false, final: false, error: started.error };
+}
+
+/**
+ * Turns the object's answer into execute's. A start that failed leaves nothing running: a start whose
+ * answer was lost is cancelled in case it landed (its index row then says so); otherwise an index row
+ * written for it (the Worker's, or the object's own when its state did not land) is marked failed.
+ */
+async function settleStart(
+  data: TenantData,
+  env: Env,
+  executionId: string,
+  started: Awaited<ReturnType<ExecutionRpc["start"]>> | Error,
+): Promise<ExecutionStatus> {
+  if (!(started instanceof Error) && started.ok) return started.value;
+  const error = started instanceof Error ? started : new Error(started.error);
+  const reason = `could not start: ${error.message}`;
+  const cancelled =
+    started instanceof Error &&
+    (await executionStub(env, executionId)
+      .cancel(reason)
+      .then((result) => result.ok)
+      .catch(() => false));
+  if (!cancelled) await markFailedToStart(env.DB, data.actor, executionId, reason);
+  throw error;
+}
+
+export type { Result };

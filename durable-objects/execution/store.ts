@@ -1,0 +1,200 @@
+// Typed access to one execution Durable Object's storage. The persisted contract lives here:
+//   PERSISTED CONTRACT v2 — keys:
+//     "meta"          ExecutionMeta (written once at start; v2 adds parent and depth)
+//     "plan"          Plan (definition snapshot and roles; written once)
+//     "header"        RunHeader (v2; a v1 header still stored is read through engine/migrate.ts)
+//     "step:<path>"   StepInstance, once created; <path> is the instance id with each number padded to
+//                     five digits, so a top-level step keeps the key version 1 gave it ("step:00003")
+//     "projected"     the RunStatus last written to D1's executions index
+//     "outbox:<id>"   a delivery owed to another execution object (start or cancel a child, tell the
+//                     parent this run ended), written in the same commit as the decision that owes it
+// Reads are cached in memory: this instance is the only writer of its storage.
+import { headerFromStored, instanceFromStored, type RunHeaderV1, type StepRunV1 } from "../engine/migrate";
+import type {
+  ChildResult,
+  Decision,
+  Plan,
+  RunHeader,
+  RunState,
+  RunStatus,
+  StepInstance,
+} from "../engine/types";
+
+export interface ParentLink {
+  executionId: string;
+  /** The parent's instance of the orchestration step, and which of its attempts this child is. */
+  instance: string;
+  attempt: number;
+  stepName: string;
+}
+
+export interface ExecutionMeta {
+  v: 1 | 2;
+  executionId: string;
+  tenantId: string;
+  orchestrationId: string;
+  orchestrationName: string;
+  orchestrationVersion: number;
+  createdBy: string;
+  /** Set for a child execution (v2). */
+  parent?: ParentLink;
+  /** 0 for a top-level run, parent's + 1 for a child (v2; absent = 0). */
+  depth?: number;
+}
+
+export type OutboxEntry =
+  | {
+      type: "start_child";
+      instance: string;
+      attempt: number;
+      executionId: string;
+      stepName: string;
+      orchestrationId: string;
+      version?: number;
+      input: unknown;
+    }
+  | { type: "cancel_child"; executionId: string; reason: string }
+  | { type: "notify_parent"; parent: ParentLink; executionId: string; result: ChildResult };
+
+export interface Loaded {
+  meta: ExecutionMeta;
+  plan: Plan;
+  /** The store's own copy, updated in place by `save`. */
+  run: { header: RunHeader; instances: Map<string, StepInstance> };
+  projected: RunStatus | undefined;
+  outbox: Map<string, OutboxEntry>;
+}
+
+export function instanceKey(id: string): string {
+  return `step:${id
+    .split(".")
+    .map((part) => part.padStart(5, "0"))
+    .join(".")}`;
+}
+
+export class ExecutionStore {
+  private cache: Loaded | undefined;
+
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  async load(): Promise<Loaded | undefined> {
+    if (this.cache) return this.cache;
+    const values = await this.storage.get<unknown>(["meta", "plan", "header", "projected"]);
+    const meta = values.get("meta") as ExecutionMeta | undefined;
+    const plan = values.get("plan") as Plan | undefined;
+    const header = values.get("header") as RunHeader | RunHeaderV1 | undefined;
+    if (!meta || !plan || !header) return undefined;
+    const instances = new Map<string, StepInstance>();
+    for (const stored of (await this.storage.list<StepInstance | StepRunV1>({ prefix: "step:" })).values()) {
+      const instance = instanceFromStored(stored);
+      instances.set(instance.id, instance);
+    }
+    const outbox = await this.storage.list<OutboxEntry>({ prefix: "outbox:" });
+    this.cache = {
+      meta,
+      plan,
+      run: { header: headerFromStored(header), instances },
+      projected: values.get("projected") as RunStatus | undefined,
+      outbox,
+    };
+    return this.cache;
+  }
+
+  /** Whether this execution has been started (its state written). */
+  async exists(): Promise<boolean> {
+    return this.cache !== undefined || (await this.storage.get("meta")) !== undefined;
+  }
+
+  /** Writes a new execution (its start already decided) in one commit and resolves once it is on disk. */
+  async create(
+    state: Omit<Loaded, "run" | "outbox">,
+    decision: Decision,
+    owed: OutboxEntry[],
+  ): Promise<Loaded> {
+    const loaded: Loaded = {
+      ...state,
+      run: { header: decision.header, instances: new Map() },
+      outbox: new Map(),
+    };
+    const entries: Record<string, unknown> = { meta: state.meta, plan: state.plan };
+    if (state.projected) entries.projected = state.projected;
+    this.stage(loaded, decision, owed, entries);
+    await this.putAll(entries);
+    await this.storage.sync();
+    this.cache = loaded;
+    return loaded;
+  }
+
+  /**
+   * Persists a decision — the header, the instances it changed, the deliveries it owes — and resolves
+   * only once they are on disk: a resolved `put` is not yet durable, and a crash right after it would
+   * lose a completion the shell has already acted on.
+   */
+  async save(decision: Decision, owed: OutboxEntry[]): Promise<void> {
+    const current = this.cache;
+    if (!current) throw new Error("save before load");
+    // A decision that changed nothing (a duplicate notice, a wake with nothing due) writes nothing.
+    if (decision.changed.length === 0 && owed.length === 0 && sameFields(decision.header, current.run.header))
+      return;
+    const entries: Record<string, unknown> = {};
+    this.stage(current, decision, owed, entries);
+    await this.putAll(entries);
+    await this.storage.sync();
+  }
+
+  /** Applies the decision to the cached state and collects its storage entries. */
+  private stage(
+    loaded: Loaded,
+    decision: Decision,
+    owed: OutboxEntry[],
+    entries: Record<string, unknown>,
+  ): void {
+    entries.header = decision.header;
+    loaded.run.header = decision.header;
+    for (const instance of decision.changed) {
+      entries[instanceKey(instance.id)] = instance;
+      loaded.run.instances.set(instance.id, instance);
+    }
+    for (const entry of owed) {
+      const key = `outbox:${crypto.randomUUID()}`;
+      entries[key] = entry;
+      loaded.outbox.set(key, entry);
+    }
+  }
+
+  /** A delivery arrived: it is no longer owed. */
+  async delivered(key: string): Promise<void> {
+    await this.storage.delete(key);
+    this.cache?.outbox.delete(key);
+  }
+
+  async markProjected(status: RunStatus): Promise<void> {
+    await this.storage.put("projected", status);
+    if (this.cache) this.cache.projected = status;
+  }
+
+  /** Storage takes at most 128 keys per put. */
+  private async putAll(entries: Record<string, unknown>): Promise<void> {
+    const keys = Object.keys(entries);
+    for (let i = 0; i < keys.length; i += 128) {
+      const batch: Record<string, unknown> = {};
+      for (const key of keys.slice(i, i + 128)) batch[key] = entries[key];
+      await this.storage.put(batch);
+    }
+  }
+
+  forget(): void {
+    this.cache = undefined;
+  }
+}
+
+/** Equal field by field (by reference): a decision copies the header and reassigns what it changes. */
+function sameFields(a: object, b: object): boolean {
+  const keysA = Object.keys(a);
+  return (
+    keysA.length === Object.keys(b).length &&
+    keysA.every((key) => (a as Record<string, unknown>)[key] === (b as Record<string, unknown>)[key])
+  );
+}
+
+export type { RunState };

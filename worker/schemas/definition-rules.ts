@@ -1,0 +1,183 @@
+// Rules over a whole definition tree, checked at save time after each step's own shape: step names are
+// unique at every depth (the context is keyed by them), the tree stays within its size and depth, scope
+// templates ({{item}}, {{index}}, {{iteration}}) appear only inside the body that binds them, and a
+// template or condition never names a step that cannot have run before it.
+import type { z } from "zod";
+import {
+  bodiesOf,
+  bodyPathsOf,
+  type DefinitionPath,
+  type StepDefinition,
+} from "../../durable-objects/engine/definition";
+import { NESTING_MAX_DEPTH, STEPS_MAX } from "../../durable-objects/engine/limits";
+import { stagesOf } from "../../durable-objects/engine/plan";
+import { parsePath, parseTemplate, stringLeaves } from "../../durable-objects/engine/templates";
+import { formatPath } from "./common";
+
+type Issue = { path: DefinitionPath; message: string };
+
+interface Scope {
+  /** Step names whose output may be in the context when a step here starts. */
+  visible: ReadonlySet<string>;
+  forEach: boolean;
+  loop: boolean;
+}
+
+/** Names a finished step leaves in the context: its own, and its body's (a forEach keeps its body's to each item). */
+function namesLeftBy(step: StepDefinition): string[] {
+  if (step.stepType === "forEach") return [step.name];
+  return [step.name, ...bodiesOf(step).flatMap((body) => body.flatMap(namesLeftBy))];
+}
+
+class RuleCheck {
+  readonly issues: Issue[] = [];
+  /** Every step name in the tree, with where it is and the forEach that hides it from the outside. */
+  readonly names = new Map<string, { path: DefinitionPath; hiddenIn?: string }>();
+
+  private count = 0;
+
+  constructor(steps: readonly StepDefinition[]) {
+    this.collect(steps, ["steps"], 0, undefined);
+    if (this.count > STEPS_MAX)
+      this.issues.push({
+        path: ["steps"],
+        message: `at most ${STEPS_MAX} steps in all, counting nested ones`,
+      });
+  }
+
+  private collect(steps: readonly StepDefinition[], path: DefinitionPath, depth: number, hiddenIn?: string) {
+    for (const [index, step] of steps.entries()) {
+      const at = [...path, index];
+      this.count += 1;
+      if (depth >= NESTING_MAX_DEPTH)
+        this.issues.push({ path: at, message: `bodies nest at most ${NESTING_MAX_DEPTH} deep` });
+      const first = this.names.get(step.name);
+      if (first)
+        this.issues.push({
+          path: [...at, "name"],
+          message: `step name "${step.name}" is already used at ${formatPath(first.path)}`,
+        });
+      else this.names.set(step.name, { path: at, ...(hiddenIn ? { hiddenIn } : {}) });
+      const inner = step.stepType === "forEach" ? step.name : hiddenIn;
+      const paths = bodyPathsOf(step);
+      bodiesOf(step).forEach((body, b) => {
+        this.collect(body, [...at, ...(paths[b] ?? [])], depth + 1, inner);
+      });
+    }
+  }
+
+  block(steps: readonly StepDefinition[], path: DefinitionPath, scope: Scope): void {
+    const visible = new Set(scope.visible);
+    for (const stage of stagesOf(steps)) {
+      const here: Scope = { ...scope, visible: new Set(visible) };
+      for (const index of stage) {
+        const step = steps[index];
+        if (step) this.step(step, [...path, index], here);
+      }
+      for (const index of stage)
+        for (const name of namesLeftBy(steps[index] as StepDefinition)) visible.add(name);
+    }
+  }
+
+  private step(step: StepDefinition, path: DefinitionPath, scope: Scope): void {
+    if (step.condition) this.condition(step.condition.field, [...path, "condition", "field"], scope);
+    const input = "inputMapping" in step ? step.inputMapping : undefined;
+    this.templates(input ?? {}, [...path, "inputMapping"], scope);
+    if (step.stepType === "approval" && step.message !== undefined)
+      this.templates(step.message, [...path, "message"], scope);
+    if (step.stepType === "sleep" && step.until !== undefined)
+      this.templates(step.until, [...path, "until"], scope);
+    if (step.stepType === "forEach" && typeof step.items === "string")
+      this.templates(step.items, [...path, "items"], scope);
+    const after = new Set([...scope.visible, ...namesLeftBy(step)]);
+    const finished: Scope = { ...scope, visible: after, loop: scope.loop || step.stepType === "loop" };
+    this.templates(step.outputMapping ?? {}, [...path, "outputMapping"], finished, true);
+    switch (step.stepType) {
+      case "loop": {
+        // A body step may read what any body step wrote in an earlier iteration.
+        const earlier = new Set([...scope.visible, ...step.steps.flatMap(namesLeftBy)]);
+        this.block(step.steps, [...path, "steps"], { ...scope, visible: earlier, loop: true });
+        if (step.until) this.condition(step.until.field, [...path, "until", "field"], finished);
+        return;
+      }
+      case "forEach":
+        this.block(step.steps, [...path, "steps"], { ...scope, forEach: true });
+        return;
+      case "branch":
+        step.branches.forEach((arm, i) => {
+          this.condition(arm.when.field, [...path, "branches", i, "when", "field"], scope);
+          this.block(arm.steps, [...path, "branches", i, "steps"], scope);
+        });
+        if (step.otherwise) this.block(step.otherwise, [...path, "otherwise"], scope);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private templates(value: unknown, path: DefinitionPath, scope: Scope, withOutput = false): void {
+    const roots = ["context", "item", "index", "iteration", ...(withOutput ? ["output"] : [])];
+    for (const [leaf, text] of stringLeaves(value)) {
+      const parsed = parseTemplate(text, roots);
+      if (!parsed.ok) continue; // reported by the step's own schema
+      for (const part of parsed.value) {
+        if (part.kind !== "ref") continue;
+        const at = [...path, ...leaf];
+        if (part.root === "context") this.reference(part.path[0], `{{${part.source}}}`, at, scope);
+        else if (part.root !== "output") this.scopeRoot(part.root, `{{${part.source}}}`, at, scope);
+      }
+    }
+  }
+
+  private condition(field: string, path: DefinitionPath, scope: Scope): void {
+    const parsed = parsePath(field, true);
+    if (!parsed.ok) return;
+    const [first, second] = parsed.value;
+    if (first === "context" && !this.names.has("context")) {
+      this.reference(second, `"${field}"`, path, scope);
+      return;
+    }
+    // Inside the body that binds them, item / index / iteration are the scope's, not context keys.
+    if ((first === "item" || first === "index") && scope.forEach) return;
+    if (first === "iteration" && scope.loop) return;
+    this.reference(first, `"${field}"`, path, scope);
+  }
+
+  private scopeRoot(root: string, source: string, path: DefinitionPath, scope: Scope): void {
+    const where =
+      root === "iteration" ? (scope.loop ? undefined : "a loop") : scope.forEach ? undefined : "a forEach";
+    if (!where) return;
+    const prefix = source === `{{${root}}}` ? "" : `${source}: `;
+    this.issues.push({ path, message: `${prefix}{{${root}}} is only available inside ${where} body` });
+  }
+
+  /** A context key that is a step name must name a step that can have run before this point. */
+  private reference(
+    key: string | number | undefined,
+    source: string,
+    path: DefinitionPath,
+    scope: Scope,
+  ): void {
+    if (typeof key !== "string" || scope.visible.has(key)) return;
+    const named = this.names.get(key);
+    if (!named) return; // not a step: an outputMapping key or a typo, reported as a warning
+    const why = named.hiddenIn
+      ? `it runs once per item inside forEach "${named.hiddenIn}"; read the forEach's output {{context['${named.hiddenIn}']}} instead`
+      : "it runs later, alongside this step, or on another branch";
+    this.issues.push({
+      path,
+      message: `${source} names step "${key}", which cannot have run before this point: ${why}`,
+    });
+  }
+}
+
+/**
+ * Adds an issue to `ctx` (the refinement of the `steps` array, so paths drop their leading "steps") for
+ * each rule the tree breaks; `steps` have passed their own schemas.
+ */
+export function checkDefinitionRules(steps: readonly StepDefinition[], ctx: z.RefinementCtx): void {
+  const check = new RuleCheck(steps);
+  check.block(steps, ["steps"], { visible: new Set(["input"]), forEach: false, loop: false });
+  for (const issue of check.issues)
+    ctx.addIssue({ code: "custom", path: issue.path.slice(1), message: issue.message });
+}
