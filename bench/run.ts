@@ -7,6 +7,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { isTerminal } from "../durable-objects/engine/status.ts";
+import type { RunStatus } from "../durable-objects/engine/types.ts";
 import { Api, timed } from "./lib/api.ts";
 import { type Figure, printReport, type Scaling } from "./lib/report.ts";
 import { startRuntime } from "./lib/server.ts";
@@ -23,9 +25,11 @@ const CONCURRENT_EXECUTIONS = 200;
 const API_CLIENTS = 50;
 const REQUESTS_PER_CLIENT = 20;
 
-const ENDED = ["completed", "failed", "cancelled"];
+type Shape = { kind: "chain" | "fanout" | "forEach"; size: number };
 
-type Shape = { kind: "chain" | "fanout"; size: number };
+/** What the floor and Workflows run for a shape: they have no forEach, so its peer is the same fan-out. */
+const peerShape = (shape: Shape): Shape =>
+  shape.kind === "forEach" ? { kind: "fanout", size: shape.size } : shape;
 
 async function repeat(measure: () => Promise<number>, runs = RUNS, warmUps = 1): Promise<number[]> {
   for (let i = 0; i < warmUps; i++) await measure();
@@ -53,6 +57,14 @@ async function alternate(
 
 function stepsOf({ kind, size }: Shape) {
   if (kind === "chain") return Array.from({ length: size }, (_, i) => ({ name: `step ${i}` }));
+  if (kind === "forEach") {
+    const items = Array.from({ length: size }, (_, i) => i);
+    const body = [{ name: "item", inputMapping: { item: "{{item}}" } }];
+    return [
+      { name: "each", stepType: "forEach", items, concurrency: Math.min(size, 100), steps: body },
+      { name: "join" },
+    ];
+  }
   return [
     ...Array.from({ length: size }, (_, i) => ({ name: `branch ${i}`, parallelGroup: "fan" })),
     { name: "join" },
@@ -78,7 +90,7 @@ async function shapeFigures(api: Api, tenantId: string, shapes: Shape[]) {
   for (const [i, shape] of shapes.entries()) {
     const [t, f] = await alternate(
       () => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId: ids[i] })),
-      () => timed(() => api.post("/bench/floor", shape)),
+      () => timed(() => api.post("/bench/floor", peerShape(shape))),
       SHAPE_RUNS,
       SHAPE_WARM_UPS,
     );
@@ -88,7 +100,11 @@ async function shapeFigures(api: Api, tenantId: string, shapes: Shape[]) {
   const workflows: number[][] = [];
   for (const shape of shapes)
     workflows.push(
-      await repeat(() => timed(() => api.post("/bench/workflows", shape)), SHAPE_RUNS, SHAPE_WARM_UPS),
+      await repeat(
+        () => timed(() => api.post("/bench/workflows", peerShape(shape))),
+        SHAPE_RUNS,
+        SHAPE_WARM_UPS,
+      ),
     );
   return shapes.map((_, i) => ({
     troupe: troupe[i] ?? [],
@@ -109,12 +125,11 @@ async function throughputFigures(api: Api): Promise<Figure[]> {
   const orchestrationId = await troupeOrchestration(api, { kind: "chain", size: 5 });
   const throughOne = {
     troupe: async () => {
-      const execution = await api.call<{ id: string; status: string }>("orchestrationManagement.execute", {
+      const execution = await api.call<{ id: string; status: RunStatus }>("orchestrationManagement.execute", {
         orchestrationId,
       });
       // execute answers with the outcome when the run ended during its start; else wait for the end.
-      if (!ENDED.includes(execution.status))
-        await api.post("/bench/troupe/wait", { executionId: execution.id });
+      if (!isTerminal(execution.status)) await api.post("/bench/troupe/wait", { executionId: execution.id });
     },
     floor: () => api.post("/bench/floor", { kind: "chain", size: 5 }),
     workflows: () => api.post("/bench/workflows", { kind: "chain", size: 5 }),
@@ -217,6 +232,9 @@ async function scalingFigures(api: Api, tenantId: string): Promise<Scaling[]> {
     { kind: "fanout", size: 10 },
     { kind: "fanout", size: 100 },
     { kind: "fanout", size: 500 },
+    { kind: "forEach", size: 10 },
+    { kind: "forEach", size: 100 },
+    { kind: "forEach", size: 1000 },
   ];
   const rows: Scaling[] = [];
   for (const shape of shapes) {
@@ -225,7 +243,12 @@ async function scalingFigures(api: Api, tenantId: string): Promise<Scaling[]> {
       await repeat(() => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId }))),
     );
     rows.push({
-      label: shape.kind === "chain" ? `${shape.size} sequential steps` : `fan-out ${shape.size} + join`,
+      label:
+        shape.kind === "chain"
+          ? `${shape.size} sequential steps`
+          : shape.kind === "fanout"
+            ? `fan-out ${shape.size} + join`
+            : `forEach ${shape.size} items + join`,
       size: shape.size,
       total,
     });
@@ -239,23 +262,27 @@ async function main() {
   try {
     const api = new Api(runtime.url);
     const tenantId = await api.newTenant("bench");
-    const [chain, fan] = await shapeFigures(api, tenantId, [
+    const [chain, fan, each] = await shapeFigures(api, tenantId, [
       { kind: "chain", size: 100 },
       { kind: "fanout", size: 100 },
+      { kind: "forEach", size: 100 },
     ]);
-    if (!chain || !fan) throw new Error("no shape figures");
+    if (!chain || !fan || !each) throw new Error("no shape figures");
     const perStep = (samples: number[]) => summarize(samples.map((ms) => ms / 100));
     if (process.env.BENCH_ONLY === "shapes") {
       // Quick loop for engine work: just the two shape figures, no report file.
       for (const [label, samples] of [
         ["chain ms/step", chain.troupe.map((ms) => ms / 100)],
         ["fan-out ms", fan.troupe],
+        ["forEach ms", each.troupe],
       ] as const) {
         console.log(
           label,
           summarize(samples),
           "floor",
-          label.startsWith("chain") ? perStep(chain.floor) : summarize(fan.floor),
+          label.startsWith("chain")
+            ? perStep(chain.floor)
+            : summarize(label.startsWith("fan") ? fan.floor : each.floor),
         );
       }
       return;
@@ -276,6 +303,14 @@ async function main() {
         troupe: summarize(fan.troupe),
         floor: summarize(fan.floor),
         workflows: summarize(fan.workflows),
+      },
+      {
+        label: "forEach 100 items + join (peers: fan-out 100)",
+        unit: "ms",
+        better: "lower",
+        troupe: summarize(each.troupe),
+        floor: summarize(each.floor),
+        workflows: summarize(each.workflows),
       },
       ...(await throughputFigures(api)),
       ...(await latencyFigures(api)),

@@ -59,7 +59,7 @@ export function printReport(report: {
       ...report.scaling.map((s) => [
         s.label,
         cell(s.total),
-        `${round(s.total.median / (s.size + (s.label.includes("fan") ? 1 : 0)), 3)}`,
+        `${round(s.total.median / (s.size + (s.label.includes("+ join") ? 1 : 0)), 3)}`,
       ]),
     ]),
   );

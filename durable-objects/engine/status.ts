@@ -1,10 +1,16 @@
 // Which statuses are final, defined once for the engine, the shell, the API and the dashboard. Pure.
 import type { InstanceStatus, RunStatus } from "./types";
 
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
+/** Every status a run can have, in life-cycle order (the D1 column, the list filter and the API use it). */
+export const RUN_STATUSES = ["pending", "running", "completed", "failed", "cancelled"] as const;
+export const TERMINAL_RUN_STATUSES = [
+  "completed",
+  "failed",
+  "cancelled",
+] as const satisfies readonly RunStatus[];
 
 export function isTerminal(status: RunStatus): boolean {
-  return TERMINAL_RUN_STATUSES.includes(status);
+  return (TERMINAL_RUN_STATUSES as readonly RunStatus[]).includes(status);
 }
 
 /** An instance that will not change again on its own: done, skipped, failed or cancelled. */

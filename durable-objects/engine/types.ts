@@ -2,6 +2,7 @@
 // and one record per step *instance* — the events that move it and the commands it asks the shell to
 // perform. Pure types; the run state is what the execution Durable Object persists.
 import type { JsonValue, StepDefinition } from "./definition";
+import type { RUN_STATUSES } from "./status";
 
 export type { JsonValue, StepDefinition };
 
@@ -24,7 +25,7 @@ export interface Plan {
   stages?: number[][];
 }
 
-export type RunStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /**
  * pending: not started (or reset by a resume); running: a model call in flight, or a container whose

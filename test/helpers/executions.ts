@@ -1,5 +1,6 @@
 // Helpers for execution tests: wait for a condition on an execution's status (polling the real API,
 // never a fixed sleep), and register scripted models.
+import { isTerminal } from "../../durable-objects/engine/status";
 import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
 import { type ModelScript, registerScript } from "../../worker/models/scripted";
 import type { TestClient } from "./client";
@@ -21,8 +22,6 @@ export async function waitFor<T>(
   }
 }
 
-const TERMINAL = ["completed", "failed", "cancelled"];
-
 export function waitForEnd(
   trpc: TestClient,
   executionId: string,
@@ -30,7 +29,7 @@ export function waitForEnd(
 ): Promise<ExecutionStatus> {
   return waitFor(
     () => trpc.orchestrationManagement.getExecutionStatus.query({ executionId }) as Promise<ExecutionStatus>,
-    (status) => TERMINAL.includes(status.status),
+    (status) => isTerminal(status.status),
     timeoutMs === undefined ? {} : { timeoutMs },
   );
 }

@@ -10,7 +10,7 @@ import { scriptedModel } from "./executions";
 
 export type StepInput = OrchestrationInput["steps"][number];
 
-export const TERMINAL_STATUSES = ["completed", "failed", "cancelled"] as const;
+export { TERMINAL_RUN_STATUSES as TERMINAL_STATUSES } from "../../durable-objects/engine/status";
 
 /** A promise the test settles: a scripted model awaits `promise`, the test calls `open`. */
 export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {

@@ -2,6 +2,7 @@
 // tenant-scoped stores in this folder. SQL migrations in migrations/ are generated from this file.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { RUN_STATUSES } from "../../durable-objects/engine/status";
 
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" })
@@ -144,7 +145,7 @@ export const executions = sqliteTable(
     orchestrationVersion: integer("orchestration_version").notNull(),
     /** Set for a run started by an `orchestration` step of another run. */
     parentExecutionId: text("parent_execution_id"),
-    status: text("status", { enum: ["pending", "running", "completed", "failed", "cancelled"] }).notNull(),
+    status: text("status", { enum: RUN_STATUSES }).notNull(),
     idempotencyKey: text("idempotency_key"),
     error: text("error"),
     createdBy: text("created_by").notNull(),

@@ -1,5 +1,6 @@
 // Inputs of the execution procedures (execute, status, cancel, resume, rerun, approve, list).
 import { z } from "zod";
+import { RUN_STATUSES } from "../../durable-objects/engine/status";
 import { idSchema, jsonSize, jsonValue, strictObject } from "./common";
 
 export const EXECUTION_INPUT_MAX_BYTES = 256_000;
@@ -61,7 +62,7 @@ export const listExecutionsSchema = strictObject({
   orchestrationId: idSchema.optional(),
   /** Only the child executions this execution's orchestration steps started. */
   parentExecutionId: idSchema.optional(),
-  status: z.enum(["pending", "running", "completed", "failed", "cancelled"]).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
   limit: z.int().min(1, "must be at least 1").max(200, "must be at most 200").default(50),
   // A cursor this API did not hand out would otherwise be ignored and page 1 returned again, forever.
   cursor: z.string().regex(EXECUTION_CURSOR, "must be a nextCursor returned by listExecutions").optional(),
