@@ -84,6 +84,21 @@ export function parseTemplate(
   source: string,
   roots: readonly string[] = TEMPLATE_ROOTS,
 ): ParseResult<TemplatePart[]> {
+  // A run renders the same few templates for every instance (a forEach of 1000 items): parse each once.
+  // Results are shared, so callers must not mutate them.
+  const key = `${roots.join(",")}\u0000${source}`;
+  const cached = parsed.get(key);
+  if (cached) return cached;
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  const result = parseUncached(source, roots);
+  parsed.set(key, result);
+  return result;
+}
+
+const PARSED_MAX = 5000;
+const parsed = new Map<string, ParseResult<TemplatePart[]>>();
+
+function parseUncached(source: string, roots: readonly string[]): ParseResult<TemplatePart[]> {
   const parts: TemplatePart[] = [];
   let cursor = 0;
   while (cursor < source.length) {
