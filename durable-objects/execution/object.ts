@@ -25,7 +25,7 @@ import {
   type WatchToken,
 } from "./rpc";
 import { type ExecutionStatus, statusView } from "./status-view";
-import { ExecutionStore, type Loaded } from "./store";
+import { ExecutionStore, type Loaded, type OutboxEntry } from "./store";
 import { executionStub } from "./stub";
 import { RunWatchers } from "./watchers";
 
@@ -238,8 +238,8 @@ export class ExecutionObject extends DurableObject<Env> {
       deferCalls: !this.calls.mayCall(),
     });
     this.crashAt("after_decide", loaded);
-    const owed = owedBy(loaded.meta, decision);
-    await this.store.save(decision, owed);
+    const { owed, unowed } = this.takeBackUnstarted(loaded, owedBy(loaded.meta, decision));
+    await this.store.save(decision, owed, unowed);
     this.crashAt("after_save", loaded);
     this.wakeAt = decision.wakeAt;
     for (const command of decision.commands) {
@@ -253,10 +253,28 @@ export class ExecutionObject extends DurableObject<Env> {
     return loaded;
   }
 
-  /** Starts delivering everything owed that is not already on its way. */
+  /**
+   * A child cancelled before its start was delivered is simply never started: the owed start is taken
+   * back in the same commit instead of racing a cancel against it. A start already on its way is
+   * followed by the cancel once it has arrived (see `deliverOwed`).
+   */
+  private takeBackUnstarted(loaded: Loaded, owed: OutboxEntry[]): { owed: OutboxEntry[]; unowed: string[] } {
+    const unowed: string[] = [];
+    const kept = owed.filter((entry) => {
+      if (entry.type !== "cancel_child") return true;
+      const start = startOwed(loaded, entry.executionId);
+      if (start === undefined || this.delivering.has(start)) return true;
+      unowed.push(start);
+      return false;
+    });
+    return { owed: kept, unowed };
+  }
+
+  /** Starts delivering everything owed that is not already on its way (a cancel waits for its child's start). */
   private deliverOwed(loaded: Loaded): void {
     for (const [key, entry] of loaded.outbox) {
       if (this.delivering.has(key)) continue;
+      if (entry.type === "cancel_child" && startOwed(loaded, entry.executionId) !== undefined) continue;
       const delivery = (async () => {
         const outcome = await deliver(this.env, loaded.meta, entry);
         if (!outcome.delivered) {
@@ -269,7 +287,11 @@ export class ExecutionObject extends DurableObject<Env> {
         this.crashAt(entry.type === "notify_parent" ? "parent_notified" : "child_started", loaded);
         await this.serialized(() => this.store.delivered(key));
         if (outcome.event) await this.receive(outcome.event);
-      })().finally(() => this.delivering.delete(key));
+      })().finally(() => {
+        this.delivering.delete(key);
+        // What waited for this delivery (a cancel after its child's start) can go now.
+        if (!loaded.outbox.has(key)) this.deliverOwed(loaded);
+      });
       this.delivering.set(key, delivery);
     }
   }
@@ -364,4 +386,11 @@ export class ExecutionObject extends DurableObject<Env> {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The outbox key of the start still owed for child `executionId`, if any. */
+function startOwed(loaded: Loaded, executionId: string): string | undefined {
+  for (const [key, entry] of loaded.outbox)
+    if (entry.type === "start_child" && entry.executionId === executionId) return key;
+  return undefined;
 }

@@ -126,19 +126,23 @@ export class ExecutionStore {
   }
 
   /**
-   * Persists a decision — the header, the instances it changed, the deliveries it owes — and resolves
+   * Persists a decision — the header, the instances it changed, the deliveries it owes (and `unowed`
+   * outbox keys it takes back) — and resolves
    * only once they are on disk: a resolved `put` is not yet durable, and a crash right after it would
    * lose a completion the shell has already acted on.
    */
-  async save(decision: Decision, owed: OutboxEntry[]): Promise<void> {
+  async save(decision: Decision, owed: OutboxEntry[], unowed: string[] = []): Promise<void> {
     const current = this.cache;
     if (!current) throw new Error("save before load");
+    const unchanged = decision.changed.length === 0 && owed.length === 0 && unowed.length === 0;
     // A decision that changed nothing (a duplicate notice, a wake with nothing due) writes nothing.
-    if (decision.changed.length === 0 && owed.length === 0 && sameFields(decision.header, current.run.header))
-      return;
+    if (unchanged && sameFields(decision.header, current.run.header)) return;
     const entries: Record<string, unknown> = {};
     this.stage(current, decision, owed, entries);
-    await this.putAll(entries);
+    // Issued together with the puts, so they land in the same commit.
+    const dropping = unowed.length > 0 ? this.storage.delete(unowed) : undefined;
+    for (const key of unowed) current.outbox.delete(key);
+    await Promise.all([this.putAll(entries), dropping]);
     await this.storage.sync();
   }
 
@@ -176,11 +180,15 @@ export class ExecutionStore {
   /** Storage takes at most 128 keys per put. */
   private async putAll(entries: Record<string, unknown>): Promise<void> {
     const keys = Object.keys(entries);
+    const puts: Promise<void>[] = [];
+    // Issued with no await in between, so every batch lands in one atomic commit: a decision's instance
+    // records and the deliveries it owes are written together or not at all.
     for (let i = 0; i < keys.length; i += 128) {
       const batch: Record<string, unknown> = {};
       for (const key of keys.slice(i, i + 128)) batch[key] = entries[key];
-      await this.storage.put(batch);
+      puts.push(this.storage.put(batch));
     }
+    await Promise.all(puts);
   }
 
   forget(): void {
