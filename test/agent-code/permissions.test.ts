@@ -112,6 +112,9 @@ for (const ref of refs.flows) {
 }
 for (const ref of refs.executions) {
   attempts.push(["get_execution_status " + ref, () => get_execution_status({ executionId: ref })]);
+  attempts.push(["approve_step " + ref, () => approve_step({ executionId: ref, stepName: "Only", approved: true })]);
+  attempts.push(["resume_execution " + ref, () => resume_execution({ executionId: ref })]);
+  attempts.push(["rerun_execution " + ref, () => rerun_execution({ executionId: ref })]);
 }
 const outcomes: Record<string, string> = {};
 for (const [label, attempt] of attempts) {
@@ -130,7 +133,7 @@ return {
     );
     expect(run.error).toBeNull();
     const result = run.result as { outcomes: Record<string, string>; roles: string[]; flows: string[] };
-    expect(Object.keys(result.outcomes)).toHaveLength(19);
+    expect(Object.keys(result.outcomes)).toHaveLength(25);
     expect(new Set(Object.values(result.outcomes))).toEqual(new Set(["NotFoundError"]));
     expect(result.roles).toEqual(["Orchestration Designer"]);
     expect(result.flows).toEqual([]);

@@ -231,4 +231,24 @@ describe("size limits", () => {
       list: [1, null],
     });
   });
+
+  it("writes an object reached twice in full, and marks only an object inside itself as circular", async () => {
+    const { trpc } = await metaTenant();
+    const run = await runCode(
+      trpc,
+      `const shared = { score: 0.9 };
+const loop: Record<string, unknown> = { name: "loop" };
+loop.self = loop;
+console.log({ a: shared, b: [shared] });
+return { context: { Critic: shared }, stepLogs: [{ output: shared }], loop };`,
+    );
+    expect(run.logs.map((entry) => JSON.parse(entry.message))).toEqual([
+      { a: { score: 0.9 }, b: [{ score: 0.9 }] },
+    ]);
+    expect(run.result).toEqual({
+      context: { Critic: { score: 0.9 } },
+      stepLogs: [{ output: { score: 0.9 } }],
+      loop: { name: "loop", self: "[Circular]" },
+    });
+  });
 });

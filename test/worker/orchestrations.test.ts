@@ -4,6 +4,7 @@
 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { STEP_TYPES, type StepType } from "../../durable-objects/engine/definition";
 import { CONDITION_OPERATORS } from "../../worker/schemas/orchestration";
 import { errorOf, newTenant, type TestClient, workerFetch } from "../helpers/client";
 import { example2, example3, example4, patterns } from "../helpers/guide";
@@ -29,6 +30,13 @@ function roleWarning(index: number, role: string) {
     path: `steps[${index}].roleName`,
     message: expect.stringContaining(`role "${role}" does not exist`),
   };
+}
+
+/** `step` as the agent step it is (every step of the guide's examples is one); fails the test otherwise. */
+function agentStep<Step extends { stepType?: string }>(step: Step | undefined) {
+  if (step === undefined || (step.stepType ?? "agent") !== "agent")
+    throw new Error(`expected an agent step, got ${JSON.stringify(step)}`);
+  return step as Extract<Step, { stepType?: "agent" }>;
 }
 
 async function createRoles(trpc: TestClient, names: string[]) {
@@ -80,7 +88,9 @@ describe("orchestrationManagement.create", () => {
     const { trpc } = await newTenant();
     const created = await trpc.orchestrationManagement.create.mutate(multiSourceResearch);
     expect(created.steps.map((s) => s.parallelGroup)).toEqual(["search", "search", "search", undefined]);
-    expect(created.steps[3]?.inputMapping).toEqual(multiSourceResearch.steps[3]?.inputMapping);
+    expect(agentStep(created.steps[3]).inputMapping).toEqual(
+      agentStep(multiSourceResearch.steps[3]).inputMapping,
+    );
     expect(created.warnings).toEqual([
       roleWarning(0, "Research Assistant"),
       roleWarning(1, "Research Assistant"),
@@ -107,9 +117,10 @@ describe("orchestrationManagement.create", () => {
       const created = await trpc.orchestrationManagement.create.mutate({ name, ...pattern });
       expect(created).toMatchObject({ name, version: 1, isActive: true, description: "", tags: [] });
       expect(created.steps).toEqual(pattern.steps.map((step) => ({ ...STEP_DEFAULTS, ...step })));
-      const withRoles = pattern.steps.flatMap((step, index) =>
-        step.roleName === undefined ? [] : [roleWarning(index, step.roleName)],
-      );
+      const withRoles = pattern.steps.flatMap((step, index) => {
+        const { roleName } = agentStep(step);
+        return roleName === undefined ? [] : [roleWarning(index, roleName)];
+      });
       expect(created.warnings).toEqual(withRoles);
     },
   );
@@ -505,8 +516,12 @@ describe("GET /schema/orchestration.json", () => {
     $ref?: string;
     $defs?: Record<string, JsonSchema>;
     type?: string;
+    const?: unknown;
+    description?: string;
     properties?: Record<string, JsonSchema>;
     items?: JsonSchema;
+    oneOf?: JsonSchema[];
+    anyOf?: JsonSchema[];
     enum?: unknown[];
     required?: string[];
     default?: unknown;
@@ -514,7 +529,44 @@ describe("GET /schema/orchestration.json", () => {
     [key: string]: unknown;
   };
 
-  it("describes the definition, its steps and the condition operators", async () => {
+  const COMMON_FIELDS = ["name", "order", "parallelGroup", "condition", "outputMapping", "continueOnError"];
+  /** Each kind's own fields (besides the common ones and stepType) and which of them are required. */
+  const KIND_FIELDS: Record<StepType, { fields: string[]; required: string[] }> = {
+    agent: {
+      fields: [
+        "roleName",
+        "inputMapping",
+        "maxRetries",
+        "retryDelay",
+        "retryBackoff",
+        "timeout",
+        "outputFormat",
+      ],
+      required: ["name"],
+    },
+    loop: {
+      fields: ["steps", "until", "maxIterations"],
+      required: ["name", "stepType", "steps", "maxIterations"],
+    },
+    forEach: { fields: ["items", "concurrency", "steps"], required: ["name", "stepType", "items", "steps"] },
+    branch: { fields: ["branches", "otherwise"], required: ["name", "stepType", "branches"] },
+    orchestration: {
+      fields: [
+        "orchestrationId",
+        "version",
+        "inputMapping",
+        "maxRetries",
+        "retryDelay",
+        "retryBackoff",
+        "timeout",
+      ],
+      required: ["name", "stepType", "orchestrationId"],
+    },
+    approval: { fields: ["message", "timeout", "onTimeout"], required: ["name", "stepType"] },
+    sleep: { fields: ["duration", "until"], required: ["name", "stepType"] },
+  };
+
+  async function fetchSchema() {
     const response = await workerFetch("http://localhost/schema/orchestration.json");
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/application\/json/);
@@ -523,22 +575,85 @@ describe("GET /schema/orchestration.json", () => {
       const name = node?.$ref?.replace("#/$defs/", "");
       const target = name ? schema.$defs?.[name] : node;
       if (!target) throw new Error(`unresolvable schema node ${JSON.stringify(node)}`);
-      return target;
+      return target.$ref ? resolve(target) : target;
     };
+    const steps = resolve(schema.properties?.steps);
+    const step = resolve(steps.items);
+    /** Each kind's object schema, by the stepType it declares. */
+    const kinds = new Map(
+      (step.oneOf ?? []).map((option) => {
+        const kind = resolve(option);
+        return [String(resolve(kind.properties?.stepType).const), kind] as const;
+      }),
+    );
+    const kind = (name: StepType) => {
+      const found = kinds.get(name);
+      if (!found) throw new Error(`no step kind "${name}" in the schema`);
+      return found;
+    };
+    return { schema, resolve, steps, step, kinds, kind };
+  }
 
+  it("describes the definition, its steps and the condition operators", async () => {
+    const { schema, resolve, steps, kind } = await fetchSchema();
     expect(schema).toMatchObject({ type: "object", title: expect.any(String), additionalProperties: false });
     expect(schema.required).toEqual(expect.arrayContaining(["name", "steps"]));
-    const steps = resolve(schema.properties?.steps);
     expect(steps).toMatchObject({ type: "array", minItems: 1, maxItems: 1000 });
-    const step = resolve(steps.items);
-    expect(step.required).toEqual(["name"]);
-    expect(Object.keys(step.properties ?? {})).toEqual(
+    const agent = kind("agent");
+    expect(agent.required).toEqual(["name"]);
+    expect(Object.keys(agent.properties ?? {})).toEqual(
       expect.arrayContaining(["name", "order", "roleName", "inputMapping", "outputMapping", "parallelGroup"]),
     );
-    expect(step.properties?.timeout).toMatchObject({ default: 300_000, minimum: 1000 });
-    expect(step.properties?.maxRetries).toMatchObject({ default: 0, maximum: 10 });
-    const condition = resolve(step.properties?.condition);
+    expect(agent.properties?.timeout).toMatchObject({ default: 300_000, minimum: 1000 });
+    expect(agent.properties?.maxRetries).toMatchObject({ default: 0, maximum: 10 });
+    const condition = resolve(agent.properties?.condition);
     expect(resolve(condition.properties?.operator).enum).toEqual([...CONDITION_OPERATORS]);
     expect(condition.required).toEqual(["field", "operator"]);
+  });
+
+  it.each(STEP_TYPES.map((name) => [name]))("describes the %s kind with its fields", async (name) => {
+    const { kind } = await fetchSchema();
+    const described = kind(name);
+    const { fields, required } = KIND_FIELDS[name];
+    expect(Object.keys(described.properties ?? {}).sort()).toEqual(
+      [...COMMON_FIELDS, "stepType", ...fields].sort(),
+    );
+    expect(described.required).toEqual(required);
+    expect(described).toMatchObject({ type: "object", additionalProperties: false });
+    expect(described.description).toEqual(expect.any(String));
+  });
+
+  it("nests bodies recursively and states each kind's bounds and defaults", async () => {
+    const { resolve, steps, kind } = await fetchSchema();
+    const loop = kind("loop");
+    expect(loop.properties?.maxIterations).toMatchObject({ type: "integer", minimum: 1, maximum: 100 });
+    expect(loop.properties?.steps?.items).toEqual(steps.items);
+    expect(loop.properties?.until).toMatchObject({ $ref: kind("agent").properties?.condition?.$ref });
+
+    const forEach = kind("forEach");
+    expect(forEach.properties?.concurrency).toMatchObject({ default: 10, minimum: 1, maximum: 100 });
+    expect(forEach.properties?.items?.anyOf).toEqual([
+      expect.objectContaining({ type: "string" }),
+      expect.objectContaining({ type: "array", maxItems: 1000 }),
+    ]);
+    expect(forEach.properties?.steps?.items).toEqual(steps.items);
+
+    const branch = kind("branch");
+    const arm = resolve(branch.properties?.branches?.items);
+    expect(arm).toMatchObject({ required: ["when", "steps"], additionalProperties: false });
+    expect(arm.properties?.steps?.items).toEqual(steps.items);
+    expect(branch.properties?.otherwise?.items).toEqual(steps.items);
+
+    const approval = kind("approval");
+    expect(approval.properties?.timeout).toMatchObject({
+      default: 7 * 24 * 3_600_000,
+      maximum: 30 * 24 * 3_600_000,
+    });
+    expect(approval.properties?.onTimeout).toMatchObject({
+      default: "fail",
+      enum: ["fail", "approve", "reject"],
+    });
+    expect(kind("sleep").properties?.duration).toMatchObject({ maximum: 30 * 24 * 3_600_000 });
+    expect(kind("orchestration").properties?.version).toMatchObject({ type: "integer", minimum: 1 });
   });
 });

@@ -425,7 +425,7 @@ describe("input that tries to name a tenant is refused and writes nothing", () =
         }),
     },
     "orchestrationManagement.create inside a step": {
-      path: "steps[0]",
+      path: "steps[0].tenantId",
       run: (a, _b, x) =>
         a.trpc.orchestrationManagement.create.mutate({
           name: SMUGGLED,

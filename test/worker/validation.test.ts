@@ -271,13 +271,19 @@ const orchestrationCases: Case[] = [
     what: "a duplicate step name",
     call: ({ trpc }) => createFlow(trpc, { steps: [{ name: "Plan" }, { name: "Plan" }] }),
     path: "steps[1].name",
-    message: /step name "Plan" is already used at \[0\]/,
+    message: /^step name "Plan" is already used at steps\[0\]; names are context keys/,
   },
   {
-    what: "an unknown step field (the guide's future stepType)",
-    call: ({ trpc }) => createFlowWithStep(trpc, { stepType: "loop" }),
-    path: "steps[0]",
-    message: /unknown field "stepType"; the fields are name, order, roleName/,
+    what: 'an unknown stepType "loops"',
+    call: ({ trpc }) => createFlowWithStep(trpc, { stepType: "loops" }),
+    path: "steps[0].stepType",
+    message: /^"loops" is not one of agent, loop, forEach, branch, orchestration, approval, sleep$/,
+  },
+  {
+    what: "an unknown step field",
+    call: ({ trpc }) => createFlowWithStep(trpc, { roleNmae: "Coder" }),
+    path: "steps[0].roleNmae",
+    message: /^unknown field "roleNmae"; an agent step takes name, order, .*roleName/,
   },
   {
     what: "an unknown top-level field",
@@ -296,7 +302,7 @@ const orchestrationCases: Case[] = [
     call: ({ trpc }) =>
       createFlow(trpc, { steps: Array.from({ length: 1001 }, (_, i) => ({ name: `Step ${i}` })) }),
     path: "steps",
-    message: /at most 1000 steps/,
+    message: /^at most 1000 steps$/,
   },
   {
     what: "a definition over 1 MB",
@@ -334,7 +340,7 @@ const orchestrationCases: Case[] = [
         updates: { steps: [{ name: "A" }, { name: "B" }, { name: "A" }] },
       }),
     path: "updates.steps[2].name",
-    message: /already used at \[0\]/,
+    message: /^step name "A" is already used at steps\[0\]/,
   },
   {
     what: "an update that changes nothing",

@@ -1,6 +1,7 @@
 // The meta API as TypeScript declarations: what a step whose role has `meta` reads in its system prompt,
 // and what GET /meta-api.d.ts serves (editors and the dashboard's agent console load it). Hand-written to
-// read well; test/agent-code/meta-api.test.ts keeps it in step with the functions MetaTools dispatches.
+// read well (step kinds in meta-api-steps.ts, execution status in meta-api-status.ts);
+// test/agent-code/meta-api.test.ts keeps it in step with the functions MetaTools dispatches.
 import {
   MAX_ARGUMENT_CHARS,
   MAX_CODE_BYTES,
@@ -8,6 +9,8 @@ import {
   MAX_META_CALLS,
   MAX_RESULT_CHARS,
 } from "./limits";
+import { STATUS_DECLARATIONS } from "./meta-api-status";
+import { STEP_DECLARATIONS } from "./meta-api-steps";
 
 export const META_API_DTS = `// Troupe meta API for agent code. Every function is a global and also system.<name>; each returns a
 // Promise. Invalid arguments throw an Error whose message names the field and the reason, e.g.
@@ -50,95 +53,8 @@ interface Role {
   updatedAt: string;
 }
 
-type ConditionOperator =
-  | "exists" | "not_exists" | "==" | "!=" | "<" | "<=" | ">" | ">="
-  | "contains" | "not_contains" | "in" | "matches";
-
-interface StepInput {
-  /** Unique within the orchestration; the step's output is stored as context[name]. */
-  name: string;
-  /** Run order; steps sharing a parallelGroup run together. */
-  order?: number;
-  roleName?: string;
-  /** Rendered with {{context.input.x}}, {{context.plan}}, {{context['Step Name']}}. */
-  inputMapping?: Record<string, JsonValue>;
-  /** key: template; templates may use {{output}}. */
-  outputMapping?: Record<string, string>;
-  parallelGroup?: string;
-  /** Skips the step when false, e.g. { field: "testResults.passed", operator: "<", value: 1 }. */
-  condition?: { field: string; operator: ConditionOperator; value?: JsonValue };
-  /** 0..10, default 0. */
-  maxRetries?: number;
-  /** ms, default 1000. */
-  retryDelay?: number;
-  retryBackoff?: "fixed" | "exponential";
-  /** ms per attempt, default 300000, at most 840000. */
-  timeout?: number;
-  outputFormat?: "auto" | "json" | "text";
-}
-
-interface OrchestrationInput {
-  name: string;
-  description?: string;
-  tags?: string[];
-  isActive?: boolean;
-  steps: StepInput[];
-}
-
-interface Orchestration extends Required<Omit<OrchestrationInput, "steps">> {
-  id: string;
-  version: number;
-  steps: StepInput[];
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  /** References that do not resolve yet (a role not created yet, an unknown context key). */
-  warnings: { path: string; message: string }[];
-}
-
-type RunStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
-
-interface StepLog {
-  index: number;
-  name: string;
-  stage: number;
-  roleName: string | null;
-  status: "pending" | "running" | "completed" | "failed" | "skipped" | "cancelled";
-  reason: string | null;
-  output: JsonValue;
-  warnings: string[];
-  attempts: {
-    attempt: number;
-    status: string;
-    startedAt: string | null;
-    endedAt: string | null;
-    error: string | null;
-    model: string | null;
-    input: JsonValue;
-    output: JsonValue;
-    /** For a step whose role has "meta": each model reply and the code it ran. */
-    turns: { turn: number; reply: string; code?: string; run?: { ok: boolean; logs: string }; note?: string }[];
-  }[];
-}
-
-interface ExecutionStatus {
-  id: string;
-  orchestrationId: string;
-  orchestrationName: string;
-  orchestrationVersion: number;
-  status: RunStatus;
-  input: JsonValue;
-  context: Record<string, JsonValue>;
-  output: JsonValue;
-  /** Why the execution failed, naming the step. */
-  error: string | null;
-  createdAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  stepLogs: StepLog[];
-}
-
+${STEP_DECLARATIONS}
+${STATUS_DECLARATIONS}
 declare function create_role(role: RoleInput): Promise<Role>;
 declare function list_roles(filter?: { search?: string; tool?: string }): Promise<Role[]>;
 declare function get_role(args: { nameOrId: string }): Promise<Role>;
@@ -162,14 +78,35 @@ declare function update_orchestration(args: {
 }): Promise<Orchestration>;
 declare function delete_orchestration(args: { orchestrationId: string }): Promise<{ id: string; deleted: true }>;
 
-/** Starts a run and returns at once; orchestrationId: id or name. */
+/** Starts a run and returns at once; orchestrationId: id or name; version: that version's definition (default: current). */
 declare function execute_orchestration(args: {
   orchestrationId: string;
+  version?: number;
   input?: JsonValue;
   idempotencyKey?: string;
 }): Promise<ExecutionStatus>;
 /** executionId: the execution's id, or the idempotencyKey it was started with (last 24 hours). */
 declare function get_execution_status(args: { executionId: string }): Promise<ExecutionStatus>;
+/**
+ * Decides an approval step that is waiting (stepLogs[].status "waiting", wait.kind "approval"); its output
+ * becomes { approved, comment, data, by, at }. instanceId (a stepLogs[].id) picks one when the step waits in
+ * several places (inside a forEach). PreconditionFailed when it is not waiting; ConflictError when decided.
+ */
+declare function approve_step(args: {
+  executionId: string;
+  stepName: string;
+  instanceId?: string;
+  approved: boolean;
+  comment?: string;
+  data?: JsonValue;
+}): Promise<ExecutionStatus>;
+/**
+ * Continues a failed or cancelled execution from the steps that failed or were cancelled, with fresh
+ * retries; completed outputs are kept. PreconditionFailed for an execution in any other status.
+ */
+declare function resume_execution(args: { executionId: string }): Promise<ExecutionStatus>;
+/** Starts a new execution with the same input and definition version; returns the new one. */
+declare function rerun_execution(args: { executionId: string }): Promise<ExecutionStatus>;
 
 declare const system: {
   create_role: typeof create_role;
@@ -184,6 +121,9 @@ declare const system: {
   delete_orchestration: typeof delete_orchestration;
   execute_orchestration: typeof execute_orchestration;
   get_execution_status: typeof get_execution_status;
+  approve_step: typeof approve_step;
+  resume_execution: typeof resume_execution;
+  rerun_execution: typeof rerun_execution;
 };
 `;
 

@@ -18,7 +18,6 @@ const NAMES = ${JSON.stringify(META_FUNCTION_NAMES)};
 const now = Date.now;
 const stringify = JSON.stringify;
 const ErrorClass = Error;
-const WeakSetClass = WeakSet;
 const freeze = Object.freeze;
 const iteratorKey = Symbol.iterator;
 const asyncIteratorKey = Symbol.asyncIterator;
@@ -32,8 +31,11 @@ class AgentError extends ErrorClass {
   }
 }
 
+// Only an object inside itself is circular; one object reached twice (a status shares its step outputs
+// with its context) is written out both times. \`this\` is the object holding \`v\`, so the path from the
+// root to it is what remains of \`ancestors\` once the siblings' subtrees are dropped.
 function toJson(value, indent) {
-  const seen = new WeakSetClass();
+  const ancestors = [];
   try {
     return stringify(value, function (key, v) {
       if (typeof v === "bigint") return String(v) + "n";
@@ -41,8 +43,9 @@ function toJson(value, indent) {
       if (typeof v === "symbol") return String(v);
       if (v instanceof ErrorClass) return { name: v.name, message: v.message };
       if (typeof v === "object" && v !== null) {
-        if (seen.has(v)) return "[Circular]";
-        seen.add(v);
+        while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.length -= 1;
+        for (let i = 0; i < ancestors.length; i++) if (ancestors[i] === v) return "[Circular]";
+        ancestors[ancestors.length] = v;
       }
       return v;
     }, indent);

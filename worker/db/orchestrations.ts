@@ -5,7 +5,11 @@ import type { z } from "zod";
 import { newId } from "../auth/crypto";
 import { conflict, invalid, notFound, uniqueViolation } from "../errors";
 import { type FieldIssue, formatPath } from "../schemas/common";
-import { definitionWarnings } from "../schemas/definition-warnings";
+import {
+  definitionWarnings,
+  hasOrchestrationSteps,
+  type OrchestrationRef,
+} from "../schemas/definition-warnings";
 import {
   type OrchestrationDefinition,
   type OrchestrationInput,
@@ -22,7 +26,7 @@ export interface Orchestration extends OrchestrationDefinition {
   createdBy: string;
   createdAt: string;
   updatedAt: string;
-  /** References that do not resolve yet (missing roles, unknown context keys); never blocking. */
+  /** References that do not resolve yet (missing roles or orchestrations, unknown context keys); never blocking. */
   warnings: FieldIssue[];
 }
 
@@ -74,9 +78,15 @@ export class OrchestrationStore {
     warnings = true,
   ): Promise<Orchestration[]> {
     if (rows.length === 0) return [];
-    const roleNames = warnings ? await this.roles.names() : undefined;
-    return rows.map(({ header, definition }) => {
-      const def = definition as OrchestrationDefinition;
+    const definitions = rows.map((row) => row.definition as OrchestrationDefinition);
+    const [roleNames, targets] = warnings
+      ? await Promise.all([
+          this.roles.names(),
+          definitions.some((def) => hasOrchestrationSteps(def.steps)) ? this.references() : [],
+        ])
+      : [undefined, []];
+    return rows.map(({ header }, i) => {
+      const def = definitions[i] as OrchestrationDefinition;
       return {
         id: header.id,
         name: header.name,
@@ -88,9 +98,22 @@ export class OrchestrationStore {
         createdBy: header.createdBy,
         createdAt: header.createdAt.toISOString(),
         updatedAt: header.updatedAt.toISOString(),
-        warnings: roleNames ? definitionWarnings(def, roleNames) : [],
+        warnings: roleNames ? definitionWarnings(def, roleNames, targets) : [],
       };
     });
+  }
+
+  /** Every orchestration of the tenant as an orchestration step's target (for warnings). */
+  private references(): Promise<OrchestrationRef[]> {
+    return this.db
+      .select({
+        id: orchestrations.id,
+        name: orchestrations.name,
+        version: orchestrations.version,
+        isActive: orchestrations.isActive,
+      })
+      .from(orchestrations)
+      .where(this.scope);
   }
 
   async list(

@@ -2,10 +2,9 @@
 // Shared by the API, the engine and the dashboard: no runtime imports beyond zod.
 import { z } from "zod";
 
-/** A name a person types: trimmed, 1..max characters, no control characters. */
-export function displayName(max: number) {
-  return z
-    .string()
+/** A name a person types: trimmed, 1..max characters, no control characters; `what` it is, for "is required". */
+export function displayName(max: number, what?: string) {
+  return (what === undefined ? z.string() : z.string({ error: required(what, "must be a string") }))
     .trim()
     .min(1, "must not be empty")
     .max(max, `must be at most ${max} characters`)
@@ -79,11 +78,37 @@ export function uniqueBy<T>(
   });
 }
 
-/** `z.strictObject` whose unknown-key issue names the key and the fields that are allowed. */
-export function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+/** `z.enum` whose issue names the value given and the ones allowed: `"skip" is not one of fail, approve, reject`. */
+export function oneOf<const Values extends readonly [string, ...string[]]>(values: Values) {
+  return z.enum(values, {
+    error: (issue) =>
+      issue.input === undefined
+        ? `is required: one of ${values.join(", ")}`
+        : `${JSON.stringify(issue.input)} is not one of ${values.join(", ")}`,
+  });
+}
+
+/**
+ * A type issue's message: `is required: <what>` when the field is missing, else `otherwise` for a value of
+ * the wrong type (zod's own message when not given). For a schema's `error` parameter.
+ */
+export function required(what: string, otherwise?: string) {
+  return (issue: { code?: string; input?: unknown }) => {
+    if (issue.input === undefined) return `is required: ${what}`;
+    return issue.code === "invalid_type" || issue.code === "invalid_union" ? otherwise : undefined;
+  };
+}
+
+/**
+ * `z.strictObject` whose unknown-key issue names the key and the fields that are allowed; with `what`, a
+ * missing or non-object value reads `is required: <what>` / `must be <what>`.
+ */
+export function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, what?: string) {
   const known = Object.keys(shape).join(", ");
   return z.strictObject(shape, {
     error: (issue) => {
+      if (issue.code === "invalid_type" && what !== undefined)
+        return issue.input === undefined ? `is required: ${what}` : `must be ${what}`;
       if (issue.code !== "unrecognized_keys") return undefined;
       const keys = issue.keys.map((key) => JSON.stringify(key)).join(", ");
       return `unknown field${issue.keys.length > 1 ? "s" : ""} ${keys}; the fields are ${known}`;

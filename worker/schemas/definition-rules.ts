@@ -33,15 +33,18 @@ class RuleCheck {
   readonly issues: Issue[] = [];
   /** Every step name in the tree, with where it is and the forEach that hides it from the outside. */
   readonly names = new Map<string, { path: DefinitionPath; hiddenIn?: string }>();
+  /** Context keys some step writes: step names and outputMapping keys. */
+  readonly produced = new Set<string>(["input"]);
 
   private count = 0;
 
   constructor(steps: readonly StepDefinition[]) {
     this.collect(steps, ["steps"], 0, undefined);
-    if (this.count > STEPS_MAX)
+    // More than STEPS_MAX at the top level is already the steps array's own issue.
+    if (this.count > STEPS_MAX && steps.length <= STEPS_MAX)
       this.issues.push({
         path: ["steps"],
-        message: `at most ${STEPS_MAX} steps in all, counting nested ones`,
+        message: `has ${this.count} steps counting nested ones; the limit is ${STEPS_MAX}: move some into their own orchestration and run it with an orchestration step`,
       });
   }
 
@@ -49,18 +52,27 @@ class RuleCheck {
     for (const [index, step] of steps.entries()) {
       const at = [...path, index];
       this.count += 1;
-      if (depth >= NESTING_MAX_DEPTH)
-        this.issues.push({ path: at, message: `bodies nest at most ${NESTING_MAX_DEPTH} deep` });
       const first = this.names.get(step.name);
       if (first)
         this.issues.push({
           path: [...at, "name"],
-          message: `step name "${step.name}" is already used at ${formatPath(first.path)}`,
+          message: `step name "${step.name}" is already used at ${formatPath(first.path)}; names are context keys, so they must be unique at every depth`,
         });
       else this.names.set(step.name, { path: at, ...(hiddenIn ? { hiddenIn } : {}) });
+      this.produced.add(step.name);
+      for (const key of Object.keys(step.outputMapping ?? {})) this.produced.add(key);
+      const bodies = bodiesOf(step);
+      if (bodies.length > 0 && depth >= NESTING_MAX_DEPTH) {
+        // Reported once, at the container whose body would be too deep; its body is not looked into.
+        this.issues.push({
+          path: at,
+          message: `its body would nest ${depth + 1} deep; bodies nest at most ${NESTING_MAX_DEPTH} deep: flatten it, or move it into its own orchestration and run that with an orchestration step`,
+        });
+        continue;
+      }
       const inner = step.stepType === "forEach" ? step.name : hiddenIn;
       const paths = bodyPathsOf(step);
-      bodiesOf(step).forEach((body, b) => {
+      bodies.forEach((body, b) => {
         this.collect(body, [...at, ...(paths[b] ?? [])], depth + 1, inner);
       });
     }
@@ -90,14 +102,17 @@ class RuleCheck {
     if (step.stepType === "forEach" && typeof step.items === "string")
       this.templates(step.items, [...path, "items"], scope);
     const after = new Set([...scope.visible, ...namesLeftBy(step)]);
-    const finished: Scope = { ...scope, visible: after, loop: scope.loop || step.stepType === "loop" };
+    // A container's own outputMapping and condition run outside its body: no {{iteration}} / {{item}} of its own.
+    const finished: Scope = { ...scope, visible: after };
     this.templates(step.outputMapping ?? {}, [...path, "outputMapping"], finished, true);
     switch (step.stepType) {
       case "loop": {
         // A body step may read what any body step wrote in an earlier iteration.
         const earlier = new Set([...scope.visible, ...step.steps.flatMap(namesLeftBy)]);
         this.block(step.steps, [...path, "steps"], { ...scope, visible: earlier, loop: true });
-        if (step.until) this.condition(step.until.field, [...path, "until", "field"], finished);
+        // `until` is checked at the end of each iteration, so it may read {{iteration}}.
+        if (step.until)
+          this.condition(step.until.field, [...path, "until", "field"], { ...finished, loop: true });
         return;
       }
       case "forEach":
@@ -137,9 +152,18 @@ class RuleCheck {
       this.reference(second, `"${field}"`, path, scope);
       return;
     }
-    // Inside the body that binds them, item / index / iteration are the scope's, not context keys.
-    if ((first === "item" || first === "index") && scope.forEach) return;
-    if (first === "iteration" && scope.loop) return;
+    // Inside the body that binds them, item / index / iteration are the scope's; elsewhere a context key.
+    if (first === "item" || first === "index" || first === "iteration") {
+      const bound = first === "iteration" ? scope.loop : scope.forEach;
+      if (!bound && !this.produced.has(first)) {
+        const where = first === "iteration" ? "a loop" : "a forEach";
+        this.issues.push({
+          path,
+          message: `"${field}" reads ${first}, which is only available inside ${where} body (no step or outputMapping key is named "${first}")`,
+        });
+      }
+      if (bound || !this.produced.has(first)) return;
+    }
     this.reference(first, `"${field}"`, path, scope);
   }
 

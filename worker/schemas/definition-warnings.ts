@@ -1,14 +1,58 @@
-// Warnings about a structurally valid orchestration: roles that do not exist (yet) and context keys that
-// no step produces, at every depth. Warnings never block saving; the engine refuses to start a run with
-// missing roles.
-import { allSteps } from "../../durable-objects/engine/definition";
+// Warnings about a structurally valid orchestration, at every depth: roles that do not exist (yet),
+// orchestration steps naming an orchestration that does not exist, is inactive or lacks that version,
+// and context keys that no step produces. Warnings never block saving, because what they name may be
+// created later; starting a run refuses missing roles, and a child that cannot start fails its step.
+import { allSteps, type DefinitionPath, type StepDefinition } from "../../durable-objects/engine/definition";
 import { parsePath, parseTemplate, stringLeaves } from "../../durable-objects/engine/templates";
 import { type FieldIssue, formatPath } from "./common";
 import type { OrchestrationDefinition } from "./orchestration";
 
+/** What an orchestration step's target is checked against: the tenant's orchestrations as stored. */
+export interface OrchestrationRef {
+  id: string;
+  name: string;
+  version: number;
+  isActive: boolean;
+}
+
+/** The target of an orchestration step, found as a run would find it: by id first, then by name. */
+function targetOf(reference: string, orchestrations: readonly OrchestrationRef[]) {
+  return orchestrations.find((o) => o.id === reference) ?? orchestrations.find((o) => o.name === reference);
+}
+
+function referenceWarning(
+  step: Extract<StepDefinition, { stepType: "orchestration" }>,
+  at: DefinitionPath,
+  orchestrations: readonly OrchestrationRef[],
+): FieldIssue | undefined {
+  const target = targetOf(step.orchestrationId, orchestrations);
+  const shown = `orchestration "${step.orchestrationId}"`;
+  if (!target)
+    return {
+      path: formatPath([...at, "orchestrationId"]),
+      message: `${shown} does not exist yet; create it before executing this orchestration, or the step fails`,
+    };
+  if (!target.isActive)
+    return {
+      path: formatPath([...at, "orchestrationId"]),
+      message: `${shown} is inactive; the step fails unless it is active (isActive: true) when it runs`,
+    };
+  if (step.version !== undefined && step.version > target.version)
+    return {
+      path: formatPath([...at, "version"]),
+      message: `${shown} has no version ${step.version} yet (it is at version ${target.version})`,
+    };
+  return undefined;
+}
+
+/**
+ * `roleNames`: the tenant's roles. `orchestrations`: the tenant's orchestrations; without it (the
+ * dashboard's local check) orchestration steps are not checked.
+ */
 export function definitionWarnings(
-  definition: OrchestrationDefinition,
+  definition: Pick<OrchestrationDefinition, "steps">,
   roleNames: ReadonlySet<string>,
+  orchestrations?: readonly OrchestrationRef[],
 ): FieldIssue[] {
   const warnings: FieldIssue[] = [];
   const steps = [...allSteps(definition.steps)];
@@ -17,7 +61,7 @@ export function definitionWarnings(
     produced.add(step.name);
     for (const key of Object.keys(step.outputMapping ?? {})) produced.add(key);
   }
-  const checkKey = (path: (string | number)[], key: string | number | undefined, source: string) => {
+  const checkKey = (path: DefinitionPath, key: string | number | undefined, source: string) => {
     if (typeof key === "string" && !produced.has(key)) {
       warnings.push({
         path: formatPath(path),
@@ -25,7 +69,7 @@ export function definitionWarnings(
       });
     }
   };
-  const checkTemplates = (value: unknown, at: (string | number)[]) => {
+  const checkTemplates = (value: unknown, at: DefinitionPath) => {
     for (const [leafPath, text] of stringLeaves(value)) {
       const parsed = parseTemplate(text, ["context", "output", "item", "index", "iteration"]);
       if (!parsed.ok) continue;
@@ -35,7 +79,7 @@ export function definitionWarnings(
       }
     }
   };
-  const checkField = (field: string, at: (string | number)[]) => {
+  const checkField = (field: string, at: DefinitionPath) => {
     const path = parsePath(field, true);
     if (!path.ok) return;
     const segments = path.value[0] === "context" ? path.value.slice(1) : path.value;
@@ -53,6 +97,10 @@ export function definitionWarnings(
           message: `role "${step.roleName}" does not exist yet; create it before executing this orchestration`,
         });
     }
+    if (step.stepType === "orchestration" && orchestrations) {
+      const warning = referenceWarning(step, at, orchestrations);
+      if (warning) warnings.push(warning);
+    }
     if ("inputMapping" in step) checkTemplates(step.inputMapping ?? {}, [...at, "inputMapping"]);
     checkTemplates(step.outputMapping ?? {}, [...at, "outputMapping"]);
     if (step.stepType === "forEach" && typeof step.items === "string")
@@ -67,4 +115,10 @@ export function definitionWarnings(
       });
   }
   return warnings;
+}
+
+/** Whether a definition has an orchestration step anywhere (so its targets need looking up). */
+export function hasOrchestrationSteps(steps: readonly StepDefinition[]): boolean {
+  for (const { step } of allSteps(steps)) if (step.stepType === "orchestration") return true;
+  return false;
 }

@@ -1,5 +1,6 @@
 // The usage guide's orchestration examples and fundamental patterns, verbatim (only wrapped where the
-// guide shows a bare `{ steps }` sketch). The dashboard offers them as starting points; tests run them.
+// guide shows a bare `{ steps }` sketch), and its Ping-Pong pattern as the loop its description promises.
+// The dashboard offers them as starting points; tests run them.
 import type { OrchestrationInput } from "./orchestration";
 
 export const example2: OrchestrationInput = {
@@ -186,4 +187,49 @@ export const patterns: Record<PatternName, Pick<OrchestrationInput, "steps">> = 
       },
     ],
   },
+};
+
+/**
+ * The Ping-Pong pattern as the guide describes it ("Refine up to 5 times while Critic.score < 0.8"),
+ * written as a loop: the Creator drafts once, then the Critic scores and the Refine step improves the
+ * draft, until the score reaches 0.8 or 5 rounds have run. The dashboard offers it as a template.
+ */
+export const pingPongLoop: OrchestrationInput = {
+  name: "Ping-Pong Refinement",
+  description: "Drafts once, then critiques and refines the draft until the Critic scores it 0.8 or more",
+  tags: ["pattern", "quality"],
+  steps: [
+    {
+      name: "Creator",
+      inputMapping: { task: "{{context.input.task}}" },
+      outputMapping: { draft: "{{output}}" },
+    },
+    {
+      name: "Refinement",
+      stepType: "loop",
+      maxIterations: 5,
+      until: { field: "Critic.score", operator: ">=", value: 0.8 },
+      steps: [
+        {
+          name: "Critic",
+          inputMapping: {
+            draft: "{{context.draft}}",
+            instructions:
+              'Score the draft from 0 to 1. Answer as JSON: {"score": number, "feedback": string}',
+          },
+          outputFormat: "json",
+        },
+        {
+          name: "Refine",
+          condition: { field: "Critic.score", operator: "<", value: 0.8 },
+          inputMapping: {
+            draft: "{{context.draft}}",
+            feedback: "{{context['Critic'].feedback}}",
+            round: "{{iteration}}",
+          },
+          outputMapping: { draft: "{{output}}" },
+        },
+      ],
+    },
+  ],
 };

@@ -1,7 +1,7 @@
 // The orchestration definition: a name, tags and a tree of steps (worker/schemas/steps.ts, one schema
 // per step kind). Structural rules (types, bounds, template syntax, what a template may name) are errors;
-// references to roles or context keys that do not exist yet are warnings (see definition-warnings.ts),
-// because roles may be created later.
+// references to roles, orchestrations or context keys that do not exist yet are warnings (see
+// definition-warnings.ts), because those may be created later.
 import { z } from "zod";
 import { DEFINITION_MAX_BYTES, STEPS_MAX } from "../../durable-objects/engine/limits";
 import { displayName, idSchema, jsonSize, strictObject, uniqueBy } from "./common";

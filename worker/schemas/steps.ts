@@ -1,9 +1,9 @@
 // One zod schema per step kind (`stepType`), and the union that reads any of them. Rules that need the
-// whole tree (unique names at every depth, what a template may name) live in definition-rules.ts.
-// The parsed value is the engine's StepDefinition (durable-objects/engine/definition.ts).
+// whole tree (unique names at every depth, what a template may name) live in definition-rules.ts; the
+// shared fields and checks in step-fields.ts. The parsed value is the engine's StepDefinition
+// (durable-objects/engine/definition.ts); StepInput is what users write.
 import { z } from "zod";
 import {
-  CONDITION_OPERATORS,
   type JsonValue,
   STEP_TYPES,
   type StepCondition,
@@ -12,250 +12,233 @@ import {
 import {
   APPROVAL_DEFAULT_TIMEOUT_MS,
   BRANCHES_MAX,
-  DEFAULT_RETRY_DELAY_MS,
   DEFAULT_STEP_TIMEOUT_MS,
   FOR_EACH_DEFAULT_CONCURRENCY,
   FOR_EACH_MAX_CONCURRENCY,
   FOR_EACH_MAX_ITEMS,
   LOOP_MAX_ITERATIONS,
-  MAX_RETRIES_LIMIT,
-  RETRY_DELAY_MAX_MS,
   STEP_TIMEOUT_MAX_MS,
-  STEPS_MAX,
   WAIT_MAX_MS,
 } from "../../durable-objects/engine/limits";
-import { parsePath, parseTemplate, SCOPE_ROOTS, stringLeaves } from "../../durable-objects/engine/templates";
-import { displayName, jsonValue, recordOf, strictObject } from "./common";
+import { parseTemplate } from "../../durable-objects/engine/templates";
+import { oneOf, required, strictObject } from "./common";
+import { conditionSchema, jsonSchemaValue } from "./condition";
 import { roleName } from "./role";
+import {
+  body,
+  checkCommonTemplates,
+  checkTemplates,
+  commonFields,
+  INPUT_ROOTS,
+  inputMapping,
+  milliseconds,
+  retryFields,
+  stepKind,
+} from "./step-fields";
 
-const operatorSchema = z.enum(CONDITION_OPERATORS, {
-  error: (issue) => `${JSON.stringify(issue.input)} is not one of ${CONDITION_OPERATORS.join(", ")}`,
-});
+const stepBody = (missing: string, empty: string) => body(missing, empty, () => stepSchema);
 
-export const conditionSchema = strictObject({
-  field: z.string().trim().min(1, 'must name a context path such as "testResults.passed"').max(500),
-  operator: operatorSchema,
-  value: jsonValue.nullable().optional().default(null),
-}).superRefine((condition, ctx) => {
-  const path = parsePath(condition.field, true);
-  if (!path.ok) ctx.addIssue({ code: "custom", path: ["field"], message: path.error });
-  const { operator, value } = condition;
-  if (operator === "in" && !Array.isArray(value)) {
-    ctx.addIssue({ code: "custom", path: ["value"], message: 'must be an array for operator "in"' });
-  }
-  if (operator === "matches") {
-    if (typeof value !== "string" || value.length > 500) {
+const agentStep = stepKind(
+  "agent",
+  {
+    ...commonFields,
+    stepType: z.literal("agent").optional(),
+    roleName: roleName.optional().describe("The role whose model answers; see role.list."),
+    inputMapping,
+    ...retryFields,
+    timeout: milliseconds(1000, STEP_TIMEOUT_MAX_MS).default(DEFAULT_STEP_TIMEOUT_MS),
+    outputFormat: oneOf(["auto", "json", "text"]).default("auto"),
+  },
+  "A model call by a role (the default kind).",
+);
+
+const loopStep = stepKind(
+  "loop",
+  {
+    ...commonFields,
+    stepType: z.literal("loop"),
+    steps: stepBody("the loop's body", "a loop's body needs at least one step"),
+    until: conditionSchema.optional().describe("Checked after each iteration; the loop ends once it holds."),
+    maxIterations: z
+      .int({
+        error: required(
+          `the most times the body runs, from 1 to ${LOOP_MAX_ITERATIONS}`,
+          `must be a whole number from 1 to ${LOOP_MAX_ITERATIONS}`,
+        ),
+      })
+      .min(1, "must be at least 1")
+      .max(LOOP_MAX_ITERATIONS, `must be at most ${LOOP_MAX_ITERATIONS}`),
+  },
+  "Runs its body in order, then checks `until`; repeats until it holds or maxIterations is reached. " +
+    "Output: { iterations, outputs }. Inside: {{iteration}} (from 0).",
+);
+
+/** A missing or mistyped `items`, or the bound of the one shape (string or array) it has. */
+function itemsError(issue: z.core.$ZodRawIssue) {
+  if (issue.input === undefined)
+    return 'is required: the list to run the body for, a template such as "{{context.plan.tasks}}" or an array';
+  const bounds =
+    issue.code === "invalid_union" ? issue.errors.flat().filter((e) => e.code !== "invalid_type") : [];
+  if (bounds.length > 0) return bounds.map((inner) => inner.message).join("; ");
+  return 'must be a template such as "{{context.plan.tasks}}" or an array';
+}
+
+const forEachStep = stepKind(
+  "forEach",
+  {
+    ...commonFields,
+    stepType: z.literal("forEach"),
+    items: z
+      .union(
+        [
+          z.string().max(10_000, "must be at most 10000 characters"),
+          z
+            .array(jsonSchemaValue)
+            .max(FOR_EACH_MAX_ITEMS, `must be at most ${FOR_EACH_MAX_ITEMS} items; split the list`),
+        ],
+        { error: itemsError },
+      )
+      .describe('A whole template resolving to an array ("{{context.plan.tasks}}"), or the array.'),
+    concurrency: z
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(FOR_EACH_MAX_CONCURRENCY, `must be at most ${FOR_EACH_MAX_CONCURRENCY} items at a time`)
+      .default(FOR_EACH_DEFAULT_CONCURRENCY),
+    steps: stepBody("the forEach's body", "a forEach's body needs at least one step"),
+  },
+  "Runs its body once per item, at most `concurrency` at a time; {{item}} and {{index}} inside. " +
+    "Output: the array of each item's body output, in item order.",
+  (step, ctx) => {
+    checkCommonTemplates(step, ctx);
+    if (typeof step.items !== "string" || step.items.length > 10_000) return;
+    const parsed = parseTemplate(step.items, INPUT_ROOTS);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", path: ["items"], message: parsed.error });
+    else if (parsed.value.length !== 1 || parsed.value[0]?.kind !== "ref")
       ctx.addIssue({
         code: "custom",
-        path: ["value"],
-        message: 'must be a regular expression string (at most 500 characters) for "matches"',
+        path: ["items"],
+        message: 'must be one whole template resolving to an array, such as "{{context.plan.tasks}}"',
       });
-    } else {
-      try {
-        new RegExp(value);
-      } catch (error) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["value"],
-          message: `is not a valid regular expression: ${(error as Error).message}`,
-        });
-      }
-    }
-  }
-  if (["<", "<=", ">", ">="].includes(operator) && typeof value !== "number" && typeof value !== "string") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["value"],
-      message: `must be a number or a string for operator "${operator}"`,
-    });
-  }
-});
+  },
+);
 
-/** Context keys that step names and outputMapping keys may not take. */
-const RESERVED_CONTEXT_KEYS = new Map([
-  ["input", '"input" is reserved for the execution input'],
-  ["__proto__", '"__proto__" cannot be a context key'],
-  ["constructor", '"constructor" cannot be a context key'],
-  ["prototype", '"prototype" cannot be a context key'],
-]);
-const notReserved = (key: string) => !RESERVED_CONTEXT_KEYS.has(key);
-const reservedMessage = (key: string) => RESERVED_CONTEXT_KEYS.get(key) ?? "is reserved";
+const branchArm = strictObject(
+  {
+    when: conditionSchema.describe("This arm runs when it holds (and no earlier arm's does)."),
+    steps: stepBody("the steps this arm runs", "a branch arm needs at least one step"),
+  },
+  "a branch arm { when, steps }",
+);
 
-const outputKey = z
-  .string()
-  .min(1)
-  .max(100)
-  .refine(notReserved, { error: (issue) => reservedMessage(String(issue.input)) });
+const branchStep = stepKind(
+  "branch",
+  {
+    ...commonFields,
+    stepType: z.literal("branch"),
+    branches: z
+      .array(branchArm, {
+        error: required("an array of { when, steps } arms", "must be an array of { when, steps }"),
+      })
+      .min(1, "needs at least one { when, steps } arm")
+      .max(BRANCHES_MAX, `at most ${BRANCHES_MAX} branches`),
+    otherwise: stepBody(
+      "the steps to run when no arm holds",
+      "needs at least one step; leave otherwise out to complete with null when no arm holds",
+    )
+      .optional()
+      .describe("Runs when no arm's `when` holds."),
+  },
+  "Runs the first arm whose `when` holds, else `otherwise`; its output is that arm's output.",
+);
 
-const milliseconds = (min: number, max: number) =>
-  z
-    .int("must be a whole number of milliseconds")
-    .min(min, `must be at least ${min} ms`)
-    .max(max, `must be at most ${max} ms`);
+const orchestrationStep = stepKind(
+  "orchestration",
+  {
+    ...commonFields,
+    stepType: z.literal("orchestration"),
+    orchestrationId: z
+      .string({
+        error: required("the id or name of the orchestration to run", "must be an orchestration id or name"),
+      })
+      .trim()
+      .min(1, "must name an orchestration (id or name)")
+      .max(200),
+    version: z.int("must be a whole number").min(1, "must be at least 1").optional(),
+    inputMapping: inputMapping.describe("The child's input; the parent's input when absent."),
+    ...retryFields,
+    timeout: milliseconds(1000, WAIT_MAX_MS).optional(),
+  },
+  "Starts another orchestration as a child execution and waits for it; its output is the child's.",
+);
 
-const INPUT_ROOTS = ["context", ...SCOPE_ROOTS];
-const OUTPUT_ROOTS = ["context", "output", ...SCOPE_ROOTS];
+const approvalStep = stepKind(
+  "approval",
+  {
+    ...commonFields,
+    stepType: z.literal("approval"),
+    message: z.string().max(10_000, "must be at most 10000 characters").optional(),
+    timeout: milliseconds(1000, WAIT_MAX_MS).default(APPROVAL_DEFAULT_TIMEOUT_MS),
+    onTimeout: oneOf(["fail", "approve", "reject"]).default("fail"),
+  },
+  "Waits for orchestrationManagement.approve (approve_step in agent code). " +
+    "Output: { approved, comment, data, by, at }.",
+  (step, ctx) => {
+    checkCommonTemplates(step, ctx);
+    if (step.message !== undefined) checkTemplates(step.message, ["message"], ctx);
+  },
+);
 
-/** Adds an issue for every string leaf of `value` (at `path`) that is not a well-formed template. */
-function checkTemplates(value: unknown, path: (string | number)[], roots: string[], ctx: z.RefinementCtx) {
-  for (const [leaf, text] of stringLeaves(value)) {
-    const parsed = parseTemplate(text, roots);
-    if (!parsed.ok) ctx.addIssue({ code: "custom", path: [...path, ...leaf], message: parsed.error });
-  }
-}
-
-const common = {
-  name: displayName(100).refine(notReserved, { error: (issue) => reservedMessage(String(issue.input)) }),
-  order: z.int("must be a whole number").min(0, "must not be negative").max(1_000_000).optional(),
-  parallelGroup: displayName(100).optional(),
-  condition: conditionSchema.optional(),
-  outputMapping: recordOf(outputKey, z.string().max(10_000)).optional(),
-  continueOnError: z.boolean().optional(),
-};
-
-const inputMapping = recordOf(
-  z.string().max(100, "keys must be at most 100 characters"),
-  jsonValue,
-).optional();
-
-const retries = {
-  maxRetries: z
-    .int("must be a whole number")
-    .min(0)
-    .max(MAX_RETRIES_LIMIT, `must be at most ${MAX_RETRIES_LIMIT}`)
-    .default(0),
-  retryDelay: milliseconds(0, RETRY_DELAY_MAX_MS).default(DEFAULT_RETRY_DELAY_MS),
-  retryBackoff: z.enum(["fixed", "exponential"]).default("fixed"),
-};
-
-/** Templates of the fields every kind shares (outputMapping) and of inputMapping where a kind has it. */
-function checkCommonTemplates(
-  step: { inputMapping?: unknown; outputMapping?: unknown },
+/** A literal `until` (no template) must be a time Date.parse reads, or the run would fail on it. */
+function checkSleep(
+  step: { duration?: number; until?: string; outputMapping?: unknown },
   ctx: z.RefinementCtx,
 ) {
-  checkTemplates(step.inputMapping ?? {}, ["inputMapping"], INPUT_ROOTS, ctx);
-  checkTemplates(step.outputMapping ?? {}, ["outputMapping"], OUTPUT_ROOTS, ctx);
+  checkCommonTemplates(step, ctx);
+  const issue = (field: string, message: string) => ctx.addIssue({ code: "custom", path: [field], message });
+  if (step.duration !== undefined && step.until !== undefined)
+    issue("until", "give either duration (ms) or until (an ISO time), not both");
+  if (step.duration === undefined && step.until === undefined)
+    issue("duration", "is required: a number of ms, or give until (an ISO time or a template) instead");
+  if (step.until === undefined) return;
+  checkTemplates(step.until, ["until"], ctx);
+  const parsed = parseTemplate(step.until, INPUT_ROOTS);
+  if (parsed.ok && parsed.value.every((part) => part.kind === "text") && Number.isNaN(Date.parse(step.until)))
+    issue("until", 'must be an ISO time such as "2030-01-01T09:00:00Z", or a template rendering one');
 }
 
-const body = (what: string) =>
-  z
-    .array(z.lazy(() => stepSchema))
-    .min(1, `${what} needs at least one step`)
-    .max(STEPS_MAX, `at most ${STEPS_MAX} steps`);
-
-const agentStep = strictObject({
-  ...common,
-  stepType: z.literal("agent").optional(),
-  roleName: roleName.optional(),
-  inputMapping,
-  ...retries,
-  timeout: milliseconds(1000, STEP_TIMEOUT_MAX_MS).default(DEFAULT_STEP_TIMEOUT_MS),
-  outputFormat: z.enum(["auto", "json", "text"]).default("auto"),
-}).superRefine(checkCommonTemplates);
-
-const loopStep = strictObject({
-  ...common,
-  stepType: z.literal("loop"),
-  steps: body("a loop"),
-  until: conditionSchema.optional(),
-  maxIterations: z
-    .int(`is required for a loop: a whole number from 1 to ${LOOP_MAX_ITERATIONS}`)
-    .min(1, "must be at least 1")
-    .max(LOOP_MAX_ITERATIONS, `must be at most ${LOOP_MAX_ITERATIONS}`),
-}).superRefine(checkCommonTemplates);
-
-const forEachStep = strictObject({
-  ...common,
-  stepType: z.literal("forEach"),
-  items: z.union(
-    [
-      z.string().max(10_000),
-      z.array(jsonValue).max(FOR_EACH_MAX_ITEMS, `at most ${FOR_EACH_MAX_ITEMS} items`),
-    ],
-    { error: 'must be a template such as "{{context.plan.tasks}}" or an array' },
-  ),
-  concurrency: z
-    .int("must be a whole number")
-    .min(1, "must be at least 1")
-    .max(FOR_EACH_MAX_CONCURRENCY, `must be at most ${FOR_EACH_MAX_CONCURRENCY}`)
-    .default(FOR_EACH_DEFAULT_CONCURRENCY),
-  steps: body("a forEach"),
-}).superRefine((step, ctx) => {
-  checkCommonTemplates(step, ctx);
-  if (typeof step.items !== "string") return;
-  const parsed = parseTemplate(step.items, INPUT_ROOTS);
-  if (!parsed.ok) ctx.addIssue({ code: "custom", path: ["items"], message: parsed.error });
-  else if (parsed.value.length !== 1 || parsed.value[0]?.kind !== "ref")
-    ctx.addIssue({
-      code: "custom",
-      path: ["items"],
-      message: 'must be one whole template resolving to an array, such as "{{context.plan.tasks}}"',
-    });
-});
-
-const branchStep = strictObject({
-  ...common,
-  stepType: z.literal("branch"),
-  branches: z
-    .array(strictObject({ when: conditionSchema, steps: body("a branch") }))
-    .min(1, "a branch step needs at least one branch")
-    .max(BRANCHES_MAX, `at most ${BRANCHES_MAX} branches`),
-  otherwise: body("otherwise").optional(),
-}).superRefine(checkCommonTemplates);
-
-const orchestrationStep = strictObject({
-  ...common,
-  stepType: z.literal("orchestration"),
-  orchestrationId: z.string().trim().min(1, "must name an orchestration (id or name)").max(200),
-  version: z.int("must be a whole number").min(1, "must be at least 1").optional(),
-  inputMapping,
-  ...retries,
-  timeout: milliseconds(1000, WAIT_MAX_MS).optional(),
-}).superRefine(checkCommonTemplates);
-
-const approvalStep = strictObject({
-  ...common,
-  stepType: z.literal("approval"),
-  message: z.string().max(10_000, "must be at most 10000 characters").optional(),
-  timeout: milliseconds(1000, WAIT_MAX_MS).default(APPROVAL_DEFAULT_TIMEOUT_MS),
-  onTimeout: z.enum(["fail", "approve", "reject"]).default("fail"),
-}).superRefine((step, ctx) => {
-  checkCommonTemplates(step, ctx);
-  if (step.message !== undefined) checkTemplates(step.message, ["message"], INPUT_ROOTS, ctx);
-});
-
-const sleepStep = strictObject({
-  ...common,
-  stepType: z.literal("sleep"),
-  duration: milliseconds(0, WAIT_MAX_MS).optional(),
-  until: z.string().trim().min(1, "must not be empty").max(1000).optional(),
-}).superRefine((step, ctx) => {
-  checkCommonTemplates(step, ctx);
-  if ((step.duration === undefined) === (step.until === undefined)) {
-    ctx.addIssue({
-      code: "custom",
-      path: step.duration === undefined ? ["duration"] : ["until"],
-      message: "a sleep takes exactly one of duration (ms) and until (an ISO time or a template)",
-    });
-  }
-  if (step.until !== undefined) checkTemplates(step.until, ["until"], INPUT_ROOTS, ctx);
-});
+const sleepStep = stepKind(
+  "sleep",
+  {
+    ...commonFields,
+    stepType: z.literal("sleep"),
+    duration: milliseconds(0, WAIT_MAX_MS).optional(),
+    until: z.string().trim().min(1, "must not be empty").max(1000).optional(),
+  },
+  "Waits `duration` ms, or until the time `until` renders to. Output: { sleptUntil }.",
+  checkSleep,
+);
 
 const KINDS = STEP_TYPES.join(", ");
 
 /** Any step; `stepType` picks the kind and defaults to "agent". */
-export const stepSchema: z.ZodType<StepDefinition, StepInput> = z.discriminatedUnion(
-  "stepType",
-  [agentStep, loopStep, forEachStep, branchStep, orchestrationStep, approvalStep, sleepStep],
-  {
-    error: (issue) => {
-      if (issue.code !== "invalid_union") return undefined;
-      const input = issue.input as { stepType?: unknown } | undefined;
-      if (input === null || typeof input !== "object" || Array.isArray(input)) return "must be a step object";
-      return `${JSON.stringify(input.stepType)} is not one of ${KINDS}`;
+export const stepSchema: z.ZodType<StepDefinition, StepInput> = z
+  .discriminatedUnion(
+    "stepType",
+    [agentStep, loopStep, forEachStep, branchStep, orchestrationStep, approvalStep, sleepStep],
+    {
+      error: (issue) => {
+        const input = issue.input as { stepType?: unknown } | undefined;
+        if (input === null || typeof input !== "object" || Array.isArray(input))
+          return "must be a step object such as { name, roleName }";
+        if (issue.code === "invalid_union") return `${JSON.stringify(input.stepType)} is not one of ${KINDS}`;
+        return undefined;
+      },
     },
-  },
-) as unknown as z.ZodType<StepDefinition, StepInput>;
+  )
+  .meta({
+    id: "Step",
+    description: `A step; stepType (${KINDS}) picks its kind, "agent" by default.`,
+  }) as never;
 
 // What users write: the kinds with their defaults optional (clients and agent code type against this).
 export type ConditionInput = Omit<StepCondition, "value"> & { value?: JsonValue };

@@ -1,0 +1,102 @@
+// The execution part of the meta API declarations (meta-api.ts): ExecutionStatus and its StepLogs, as
+// durable-objects/execution/status-view.ts builds them (test/agent-code/meta-api.test.ts compares the
+// declared fields with a real status).
+
+export const STATUS_DECLARATIONS = `type RunStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
+type StepStatus = "pending" | "running" | "waiting" | "completed" | "failed" | "skipped" | "cancelled";
+
+/** What a step that has not finished waits for (times are ISO strings). */
+type StepWait =
+  | { kind: "call"; attempt: number; deadline: string | null }
+  | { kind: "child"; executionId: string; deadline: string | null }
+  | { kind: "approval"; message: string | null; since: string | null; deadline: string | null }
+  | { kind: "timer"; until: string | null };
+
+interface Attempt {
+  attempt: number;
+  status: "running" | "succeeded" | "failed" | "timed_out" | "interrupted" | "cancelled";
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+  errorKind: string | null;
+  model: string | null;
+  tokensIn: number | null;
+  tokensOut: number | null;
+  costUsd: number | null;
+  input: JsonValue;
+  output: JsonValue;
+  /** For a step whose role has "meta": each model reply and the code it ran. */
+  turns: { turn: number; reply: string; code?: string; run?: { ok: boolean; logs: string }; note?: string }[];
+  /** The child execution this attempt of an orchestration step started. */
+  childExecutionId: string | null;
+}
+
+/** One per step instance: every top-level step, and each started run of a body step. */
+interface StepLog {
+  /** "2" for top-level step 2; "2.0.1" for step 1 of slot 0 (loop iteration, forEach item, branch arm) of "2". */
+  id: string;
+  /** Position in its body. */
+  index: number;
+  name: string;
+  stepType: "agent" | "loop" | "forEach" | "branch" | "orchestration" | "approval" | "sleep";
+  stage: number;
+  roleName: string | null;
+  parallelGroup: string | null;
+  /** The container instance this one runs in, and its slot there. */
+  parentId: string | null;
+  slot: number | null;
+  depth: number;
+  status: StepStatus;
+  waitingForRetry: boolean;
+  retryAt: string | null;
+  /** Why it was skipped, cancelled or ended as it did. */
+  reason: string | null;
+  error: string | null;
+  /** Failed, and the run went on (continueOnError). */
+  continued: boolean;
+  output: JsonValue;
+  warnings: string[];
+  wait: StepWait | null;
+  childExecutionId: string | null;
+  attempts: Attempt[];
+  loop?: { iteration: number | null; maxIterations: number };
+  forEach?: {
+    total: number | null;
+    done: number;
+    failed: number;
+    running: number;
+    concurrency: number;
+    items: ("pending" | "running" | "completed" | "failed" | "cancelled")[];
+  };
+  branch?: {
+    /** The arm taken: its index, branches.length for otherwise, null before (or when none holds). */
+    taken: number | null;
+    arms: { index: number; label: string; when: Condition | null; status: "taken" | "skipped" | "pending" }[];
+  };
+}
+
+interface ExecutionStatus {
+  id: string;
+  orchestrationId: string;
+  orchestrationName: string;
+  orchestrationVersion: number;
+  status: RunStatus;
+  input: JsonValue;
+  context: Record<string, JsonValue>;
+  output: JsonValue;
+  /** Why the execution failed, naming the step. */
+  error: string | null;
+  createdAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  /** Set when an orchestration step of another execution started this one. */
+  parent: { executionId: string; stepName: string; instanceId: string } | null;
+  /** 0 for a top-level run, 1 for its child, ... */
+  depth: number;
+  /** How many times resume_execution continued it. */
+  resumes: number;
+  stepLogs: StepLog[];
+}
+`;
