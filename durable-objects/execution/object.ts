@@ -239,6 +239,10 @@ export class ExecutionObject extends DurableObject<Env> {
     });
     this.crashAt("after_decide", loaded);
     const { owed, unowed } = this.takeBackUnstarted(loaded, owedBy(loaded.meta, decision));
+    if (!this.calls.inInvocation()) {
+      const urgent = owed.length > 0 || decision.header.status !== loaded.projected;
+      await this.armNoLaterThan(urgent ? Date.now() : decision.wakeAt);
+    }
     await this.store.save(decision, owed, unowed);
     this.crashAt("after_save", loaded);
     this.wakeAt = decision.wakeAt;
@@ -255,19 +259,19 @@ export class ExecutionObject extends DurableObject<Env> {
 
   /**
    * A child cancelled before its start was delivered is simply never started: the owed start is taken
-   * back in the same commit instead of racing a cancel against it. A start already on its way is
-   * followed by the cancel once it has arrived (see `deliverOwed`).
+   * back in the same commit instead of racing a cancel against it. The cancel still goes out: a start
+   * still owed may have arrived just before a crash kept it from being marked delivered, and cancelling
+   * a child that never started changes nothing. A start already on its way is followed by the cancel
+   * once it has arrived (see `deliverOwed`).
    */
   private takeBackUnstarted(loaded: Loaded, owed: OutboxEntry[]): { owed: OutboxEntry[]; unowed: string[] } {
     const unowed: string[] = [];
-    const kept = owed.filter((entry) => {
-      if (entry.type !== "cancel_child") return true;
+    for (const entry of owed) {
+      if (entry.type !== "cancel_child") continue;
       const start = startOwed(loaded, entry.executionId);
-      if (start === undefined || this.delivering.has(start)) return true;
-      unowed.push(start);
-      return false;
-    });
-    return { owed: kept, unowed };
+      if (start !== undefined && !this.delivering.has(start)) unowed.push(start);
+    }
+    return { owed, unowed };
   }
 
   /** Starts delivering everything owed that is not already on its way (a cancel waits for its child's start). */
@@ -343,6 +347,18 @@ export class ExecutionObject extends DurableObject<Env> {
       if (mode === "abort") this.ctx.abort("fault injected at before_projection");
       if (mode === "throw") throw new Error("fault injected at before_projection");
     });
+  }
+
+  /**
+   * Outside an alarm, brings the pending alarm forward to `at` before the save, so it is on disk no later
+   * than the state that needs it: the alarm pending before (an approval's or a child's deadline, days
+   * away, or none after a failed run resumes) must not be all that is left to pick up work that a crash
+   * right after the save leaves due now. An alarm that fires early finds nothing due and re-arms.
+   */
+  private async armNoLaterThan(at: number | undefined): Promise<void> {
+    if (at === undefined) return;
+    const pending = await this.ctx.storage.getAlarm();
+    if (pending === null || pending > at) await this.ctx.storage.setAlarm(at);
   }
 
   /** One alarm: the engine's next wake-up, or a retry of a D1 projection or a delivery that failed. */

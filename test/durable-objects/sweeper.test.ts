@@ -1,5 +1,6 @@
 // The cron sweeper: an execution whose Durable Object lost its alarm (Cloudflare drops one after repeated
-// failures) is woken again, and an index row in D1 that missed a write converges to the object's state.
+// failures) is woken again, an index row in D1 that missed a write converges to the object's state, and a
+// parent whose child's notice never arrived asks the child and finishes.
 import {
   createExecutionContext,
   createScheduledController,
@@ -26,14 +27,25 @@ import {
   pendingAlarm,
   rewriteIndexRow,
   statusOf,
+  waitFor,
   waitForEnd,
 } from "../helpers/crash";
+import {
+  childFlow,
+  childIdsOf,
+  childrenOf,
+  loseOutbox,
+  outboxOf,
+  parentCalls,
+  parentFlow,
+} from "../helpers/crash-kinds";
 
 const LATER_MS = 10 * 60_000;
 
 let control: ExecutionStatus;
+let parentControl: ExecutionStatus;
 beforeAll(async () => {
-  control = await controlRun(chain);
+  [control, parentControl] = await Promise.all([controlRun(chain), controlRun(parentFlow, [childFlow])]);
 });
 
 /** An execution whose object crashed during B's call and then lost its alarm: nothing would wake it. */
@@ -126,5 +138,65 @@ describe("the sweeper", () => {
       error: "the execution's state was lost before it started",
     });
     expect(await pendingAlarm(executionId)).toBeNull();
+  });
+});
+
+describe("the sweeper and a child's notice to its parent", () => {
+  /**
+   * A parent waiting for a child that has ended: the child's object died right after writing its end
+   * (so its notice to the parent is owed, not sent) and its index row still says running.
+   */
+  async function childEndedUntold() {
+    const rig = await crashRig(parentFlow, [childFlow]);
+    const inner = rig.model.hold("Inner");
+    const executionId = await rig.execute();
+    await inner.called();
+    const childId = childIdsOf(await statusOf(rig.trpc, executionId))[0] as string;
+    armFault(childId, "after_save");
+    inner.release();
+    await crashed(childId);
+    expect(await outboxOf(childId)).toHaveLength(1);
+    return { ...rig, executionId, childId };
+  }
+
+  /** The parent ends as an uncrashed one, with one child that ran once, and both index rows agree. */
+  async function expectParentFinished(rig: Awaited<ReturnType<typeof childEndedUntold>>) {
+    const end = await waitForEnd(rig.trpc, rig.executionId);
+    expect(outcomeOf(end)).toEqual(outcomeOf(parentControl));
+    expect(rig.model.callsOf(parentCalls)).toEqual({ A: 1, Inner: 1, After: 1 });
+    const children = await childrenOf(rig.trpc, rig.executionId);
+    expect(children.map((child) => [child.id, child.status])).toEqual([[rig.childId, "completed"]]);
+    await expectIndexMatches(end);
+    await expectIndexMatches(await statusOf(rig.trpc, rig.childId));
+    return end;
+  }
+
+  it("lost for good: the parent's ensureAlarm asks the child, and the parent finishes", async () => {
+    const rig = await childEndedUntold();
+    await loseOutbox(rig.childId);
+    const stuck = await statusOf(rig.trpc, rig.executionId);
+    expect(stuck.stepLogs.find((step) => step.name === "Sub")?.wait).toMatchObject({ kind: "child" });
+    // Nothing else would wake the parent before the child's deadline, 30 days away.
+    expect(await pendingAlarm(rig.executionId)).toBeGreaterThan(Date.now() + LATER_MS);
+
+    await sweep(env, Date.now() + LATER_MS);
+    await expectParentFinished(rig);
+    expect(await outboxOf(rig.childId)).toEqual([]);
+  });
+
+  it("still owed by a child whose alarm was dropped: asked and told, the parent finishes once", async () => {
+    const rig = await childEndedUntold();
+    await runInDurableObject(executionObject(rig.childId), (_, state) => state.storage.deleteAlarm());
+    expect(await pendingAlarm(rig.childId)).toBeNull();
+
+    // Both rows are stale: the child is re-armed and delivers its notice, the parent asks the child.
+    await sweep(env, Date.now() + LATER_MS);
+    const end = await expectParentFinished(rig);
+    await waitFor(
+      () => outboxOf(rig.childId),
+      (owed) => owed.length === 0,
+    );
+    expect(await statusOf(rig.trpc, rig.executionId)).toEqual(end);
+    expect(rig.model.callsOf(parentCalls)).toEqual({ A: 1, Inner: 1, After: 1 });
   });
 });

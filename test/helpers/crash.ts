@@ -5,10 +5,12 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { isFaultArmed } from "../../durable-objects/execution/fault-points";
+import { WATCHDOG_MS } from "../../durable-objects/execution/object";
 import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
 import type { OrchestrationInput } from "../../worker/schemas/orchestration";
 import { newTenant, type TestClient } from "./client";
 import { scriptedModel, waitFor, waitForEnd } from "./executions";
+import { providerFailure } from "./runs";
 
 /**
  * A call the script is holding. Plain flags polled from each side: a promise resolved by the test would
@@ -40,11 +42,17 @@ export class StepModel {
   /** Model calls per step name, over every instance of the execution's Durable Object. */
   readonly calls = new Map<string, number>();
   private readonly holds = new Map<string, HeldCall>();
+  private readonly failures = new Map<string, number>();
 
   constructor() {
     this.model = scriptedModel(async ({ request }) => {
       const input = JSON.parse(request.messages.at(-1)?.content ?? "{}") as { step: string };
       this.calls.set(input.step, (this.calls.get(input.step) ?? 0) + 1);
+      const failing = this.failures.get(input.step) ?? 0;
+      if (failing > 0) {
+        this.failures.set(input.step, failing - 1);
+        return providerFailure(`${input.step} is failing on purpose`);
+      }
       const hold = this.holds.get(input.step);
       if (hold) {
         this.holds.delete(input.step);
@@ -60,6 +68,11 @@ export class StepModel {
     const call = new HeldCall();
     this.holds.set(step, call);
     return call;
+  }
+
+  /** Answers the next `times` calls of `step` with a retryable provider failure. */
+  fail(step: string, times = 1): void {
+    this.failures.set(step, times);
   }
 
   callsOf(steps: readonly string[]): Record<string, number> {
@@ -108,8 +121,11 @@ export const fanOut: OrchestrationInput = {
   ],
 };
 
-/** A fresh tenant whose one role ("Worker") is answered by a new StepModel, and the given orchestration. */
-export async function crashRig(definition: OrchestrationInput) {
+/**
+ * A fresh tenant whose one role ("Worker") is answered by a new StepModel, and the given orchestration
+ * (after the `children` its orchestration steps start).
+ */
+export async function crashRig(definition: OrchestrationInput, children: OrchestrationInput[] = []) {
   const { trpc, tenant } = await newTenant("crash");
   const model = new StepModel();
   await trpc.role.create.mutate({
@@ -117,6 +133,7 @@ export async function crashRig(definition: OrchestrationInput) {
     basePrompt: "You are a worker.",
     hyperparameters: { model: model.model },
   });
+  for (const child of children) await trpc.orchestrationManagement.create.mutate(child);
   const orchestration = await trpc.orchestrationManagement.create.mutate(definition);
   const execute = async () => {
     const started = await trpc.orchestrationManagement.execute.mutate({
@@ -160,10 +177,42 @@ export async function recover(trpc: TestClient, executionId: string): Promise<Ex
   return waitForEnd(trpc, executionId);
 }
 
-/** An uncrashed run of `definition`: the result every crashed run must reproduce. */
-export async function controlRun(definition: OrchestrationInput): Promise<ExecutionStatus> {
-  const { trpc, execute } = await crashRig(definition);
-  return waitForEnd(trpc, await execute());
+/**
+ * Restarts an execution that crashed inside an alarm, without waiting for its end: a fresh instance runs
+ * the pending alarm, the watchdog the crashed invocation armed (so due within a watchdog's length).
+ */
+export async function restart(executionId: string): Promise<void> {
+  const alarm = await pendingAlarm(executionId);
+  expect(alarm).not.toBeNull();
+  expect(alarm).toBeLessThanOrEqual(Date.now() + WATCHDOG_MS);
+  await runDurableObjectAlarm(executionObject(executionId));
+}
+
+/**
+ * Picks up an execution that crashed outside an alarm (in an API call, or answering a child's notice):
+ * the alarm written with its state is due at once (or a delivery retry's few seconds on), so it is run
+ * now if it has not fired by itself already. A run left with only a far alarm, or none, never ends.
+ */
+export async function pickUp(executionId: string): Promise<void> {
+  const alarm = await pendingAlarm(executionId);
+  // Fired by itself meanwhile, it was re-armed for the run's next wake-up: nothing to hurry then.
+  if (alarm !== null && alarm <= Date.now() + WATCHDOG_MS)
+    await runDurableObjectAlarm(executionObject(executionId));
+}
+
+/**
+ * An uncrashed run of `definition`: the result every crashed run must reproduce. `drive` does what the
+ * run waits for from outside (an approval).
+ */
+export async function controlRun(
+  definition: OrchestrationInput,
+  children: OrchestrationInput[] = [],
+  drive?: (trpc: TestClient, executionId: string) => Promise<void>,
+): Promise<ExecutionStatus> {
+  const { trpc, execute } = await crashRig(definition, children);
+  const executionId = await execute();
+  await drive?.(trpc, executionId);
+  return waitForEnd(trpc, executionId);
 }
 
 /** What two runs of one definition must agree on, whatever crashed in between. */
@@ -179,6 +228,19 @@ export function outcomeOf(status: ExecutionStatus) {
 /** Each step's attempt outcomes in order, e.g. `{ B: ["interrupted", "succeeded"] }`. */
 export function attemptsOf(status: ExecutionStatus): Record<string, string[]> {
   return Object.fromEntries(status.stepLogs.map((step) => [step.name, step.attempts.map((a) => a.status)]));
+}
+
+/**
+ * Attempt outcomes per model call key (the `step` its input names, e.g. "Work#2" or "Critic@1"), for runs
+ * where one step has many instances.
+ */
+export function attemptsByCall(status: ExecutionStatus): Record<string, string[]> {
+  return Object.fromEntries(
+    status.stepLogs.flatMap((step) => {
+      const key = (step.attempts[0]?.input as { step?: string } | null)?.step;
+      return key === undefined ? [] : [[key, step.attempts.map((a) => a.status)]];
+    }),
+  );
 }
 
 export interface IndexRow {
