@@ -17,12 +17,15 @@ export function approvalTarget(
   const step = [...allSteps(plan.steps)].find((visit) => visit.step.name === stepName)?.step;
   if (!step)
     return { ok: false, code: "BAD_REQUEST", message: `this execution has no step named "${stepName}"` };
-  if (step.stepType !== "approval")
+  if (step.stepType !== "approval") {
+    const kind = step.stepType ?? "agent";
+    const article = /^[aeiou]/.test(kind) ? "an" : "a";
     return {
       ok: false,
       code: "BAD_REQUEST",
-      message: `step "${stepName}" is a ${step.stepType ?? "agent"} step, not an approval`,
+      message: `step "${stepName}" is ${article} ${kind} step, not an approval`,
     };
+  }
   const named = [...run.instances.values()].filter((found) => found.name === stepName);
   const candidates = instanceId === undefined ? named : named.filter((found) => found.id === instanceId);
   if (candidates.length === 0) {

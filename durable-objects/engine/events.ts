@@ -6,8 +6,9 @@ import { failAttempt } from "./attempts";
 import type { AgentStep } from "./definition";
 import { parseOutput } from "./output";
 import { completeInstance, definitionOf, stopUnfinished } from "./settle";
+import { isSettled } from "./status";
 import type { Transition } from "./transition";
-import { ROOT } from "./tree";
+import { ancestorsOf, ROOT } from "./tree";
 import type { AgentTurn, EngineEvent, StepInstance } from "./types";
 
 export function applyEvent(tx: Transition, event: EngineEvent): void {
@@ -111,9 +112,15 @@ function resume(tx: Transition): void {
   delete tx.header.error;
   delete tx.header.finishedAt;
   delete tx.header.output;
+  const reopens = (found: StepInstance) =>
+    found.status === "cancelled" || (found.status === "failed" && !found.continued);
+  // A container whose result stands (failed and continued on error) keeps its body as it ended.
+  const stands = (id: string) => {
+    const container = tx.get(id);
+    return container !== undefined && isSettled(container.status) && !reopens(container);
+  };
   for (const found of [...tx.instances()]) {
-    const reopen = found.status === "cancelled" || (found.status === "failed" && !found.continued);
-    if (!reopen) continue;
+    if (!reopens(found) || ancestorsOf(found.id).some((ancestor) => stands(ancestor.id))) continue;
     const instance = tx.edit(found.id);
     const entered =
       instance.iteration !== undefined || instance.items !== undefined || instance.branch !== undefined;

@@ -181,7 +181,10 @@ export function blockOutput(tx: Transition, steps: readonly StepDefinition[], id
   const stages = stagesOfBody(steps);
   for (let s = stages.length - 1; s >= 0; s--) {
     const stage = stages[s] ?? [];
-    const completed = stage.map((i) => tx.get(idOf(i))).filter((found) => found?.status === "completed");
+    // A step that failed with continueOnError counts with its output `{ error }`, as in the context.
+    const completed = stage
+      .map((i) => tx.get(idOf(i)))
+      .filter((found) => found?.status === "completed" || found?.continued === true);
     const [only] = completed;
     if (!only) continue;
     // The shape follows the stage, not how many of its steps happened to run: a group is always by name.

@@ -1,45 +1,70 @@
-// The shell's batch fold (durable-objects/batch.ts): events that arrive together and instant replies are
-// decided in rounds of one transition each. Its result must be the one deciding every event on its own
-// gives (the reference below), whatever the replies say.
+// One decision over several events, and over the model calls an instant responder (the local model)
+// answers inline round after round (durable-objects/engine/decide.ts). Its result must be the one deciding
+// every event on its own gives (the reference below), whatever the replies say.
 import { describe, expect, it } from "vitest";
-import { decideBatch, type InstantReply } from "../../durable-objects/batch";
-import { decide, decideAll, initialRun } from "../../durable-objects/engine/decide";
+import { decide, type InstantReply, initialRun } from "../../durable-objects/engine/decide";
+import { applyDecision } from "../../durable-objects/engine/transition";
+import { nodeOf } from "../../durable-objects/engine/tree";
 import type { Command, EngineEvent, Plan, RunState } from "../../durable-objects/engine/types";
-import { planOf, providerError, reply, replyJson, type StepInput } from "../helpers/engine-driver";
+import {
+  compareIds,
+  frozenRun,
+  planOf,
+  providerError,
+  reply,
+  replyJson,
+  type StepInput,
+} from "../helpers/engine-driver";
 
 const NOW = 10_000;
 const RUNNER = "runner-a";
+const inputs = (now = NOW) => ({ now, runner: RUNNER, newExecutionId: () => "unused" });
 
-/** Event by event, as the shell did before batching: the behaviour the batch fold must keep. */
-function oneByOne(plan: Plan, run: RunState, events: EngineEvent[], instant: InstantReply) {
+/** Event by event, each reply its own decision: the behaviour batching must keep. */
+function oneByOne(plan: Plan, run: RunState, events: EngineEvent[], instant: InstantReply = () => undefined) {
   const queue = [...events];
   const commands: Command[] = [];
   let state = run;
   for (let event = queue.shift(); event; event = queue.shift()) {
-    const decision = decide(plan, state, event, NOW, RUNNER);
-    state = decision.run;
+    const decision = decide(plan, state, [event], inputs());
+    state = frozenRun(applyDecision(state, decision));
     for (const command of decision.commands) {
       const result = command.type === "call_model" ? instant(command) : undefined;
       if (result && command.type === "call_model")
-        queue.push({ type: "attempt_finished", step: command.step, attempt: command.attempt, result });
+        queue.push({
+          type: "attempt_finished",
+          instance: command.instance,
+          attempt: command.attempt,
+          result,
+        });
       else commands.push(command);
     }
   }
   return { run: state, commands };
 }
 
+/** All events in one decision, instant replies inline. */
+function together(
+  plan: Plan,
+  run: RunState,
+  events: EngineEvent[],
+  options: Parameters<typeof decide>[4] = {},
+) {
+  const decision = decide(plan, run, events, inputs(), options);
+  return { decision, run: frozenRun(applyDecision(run, decision)) };
+}
+
+/** A run state as plain data, instances in tree order, for comparing two states. */
+const asData = (run: RunState) => ({
+  header: run.header,
+  instances: [...run.instances.values()].sort((a, b) => compareIds(a.id, b.id)),
+});
 const withoutStatus = (commands: readonly Command[]) => commands.filter((c) => c.type !== "status_changed");
+const statusesOf = (run: RunState) =>
+  [...run.instances.values()].sort((a, b) => compareIds(a.id, b.id)).map((i) => [i.id, i.status]);
 
 function fresh(steps: readonly StepInput[]) {
-  const plan = planOf(steps);
-  return {
-    plan,
-    run: initialRun(
-      { topic: "t" },
-      plan.steps.map((s) => s.name),
-      NOW,
-    ),
-  };
+  return { plan: planOf(steps), run: frozenRun(initialRun({ topic: "t" }, NOW)) };
 }
 
 const fanOut = (width: number): StepInput[] => [
@@ -47,17 +72,22 @@ const fanOut = (width: number): StepInput[] => [
   { name: "join", inputMapping: { first: "{{context['branch 0']}}" } },
 ];
 
-describe("decideBatch", () => {
-  it("runs a fan-out of 100 and its join to the end in one call when every reply is instant", () => {
+describe("instant replies answered inside one decision", () => {
+  it("runs a fan-out of 100 and its join to the end in one decision when every reply is instant", () => {
     const { plan, run } = fresh(fanOut(100));
-    const instant: InstantReply = (call) => replyJson({ step: call.step });
-    const batch = decideBatch(plan, run, [{ type: "start" }], NOW, RUNNER, instant);
+    const instant: InstantReply = (call) => replyJson({ step: call.instance });
+    const { decision, run: after } = together(plan, run, [{ type: "start" }], { instant });
 
-    expect(batch.run.header.status).toBe("completed");
-    expect(batch.run.steps.every((step) => step.status === "completed")).toBe(true);
-    expect(batch.run.header.output).toEqual({ step: 100 });
-    expect(batch.wakeAt).toBeUndefined();
-    expect(batch).toEqual({ ...oneByOne(plan, run, [{ type: "start" }], instant), wakeAt: undefined });
+    expect(after.header.status).toBe("completed");
+    expect([...after.instances.values()].every((instance) => instance.status === "completed")).toBe(true);
+    expect(after.instances.size).toBe(101);
+    expect(after.header.output).toEqual({ step: "100" });
+    expect(decision.wakeAt).toBeUndefined();
+    const reference = oneByOne(plan, run, [{ type: "start" }], instant);
+    expect(asData(after)).toEqual(asData(reference.run));
+    expect(withoutStatus(decision.commands)).toEqual(withoutStatus(reference.commands));
+    // One decision reports the one change of status it made, from pending to completed.
+    expect(decision.commands).toEqual([{ type: "status_changed", status: "completed" }]);
   });
 
   it("matches deciding one by one when a branch fails midway: the run fails and later replies change nothing", () => {
@@ -67,15 +97,18 @@ describe("decideBatch", () => {
       { name: "join" },
     ]);
     const instant: InstantReply = (call) =>
-      plan.steps[call.step]?.name === "flaky" ? providerError("down", false) : reply(`ok ${call.step}`);
-    const batch = decideBatch(plan, run, [{ type: "start" }], NOW, RUNNER, instant);
+      nodeOf(plan.steps, call.instance)?.name === "flaky"
+        ? providerError("down", false)
+        : reply(`ok ${call.instance}`);
+    const { decision, run: after } = together(plan, run, [{ type: "start" }], { instant });
     const reference = oneByOne(plan, run, [{ type: "start" }], instant);
 
-    expect(batch.run).toEqual(reference.run);
-    expect(batch.run.header.status).toBe("failed");
-    expect(batch.run.header.error).toContain('step "flaky" failed');
-    expect(batch.run.steps.at(-1)?.status).toBe("cancelled");
-    expect(withoutStatus(batch.commands)).toEqual(withoutStatus(reference.commands));
+    expect(asData(after)).toEqual(asData(reference.run));
+    expect(after.header.status).toBe("failed");
+    expect(after.header.error).toContain('step "flaky" failed');
+    // The join's stage never came up.
+    expect(after.instances.has("11")).toBe(false);
+    expect(withoutStatus(decision.commands)).toEqual(withoutStatus(reference.commands));
   });
 
   it("matches deciding one by one when a branch waits for a retry: the join waits too", () => {
@@ -85,79 +118,129 @@ describe("decideBatch", () => {
       { name: "join" },
     ]);
     const instant: InstantReply = (call) =>
-      plan.steps[call.step]?.name === "B" ? providerError() : reply(`ok ${call.step}`);
-    const batch = decideBatch(plan, run, [{ type: "start" }], NOW, RUNNER, instant);
+      call.instance === "1" ? providerError() : reply(`ok ${call.instance}`);
+    const { decision, run: after } = together(plan, run, [{ type: "start" }], { instant });
 
-    expect(batch.run).toEqual(oneByOne(plan, run, [{ type: "start" }], instant).run);
-    expect(batch.run.steps.map((s) => s.status)).toEqual(["completed", "waiting_retry", "pending"]);
-    expect(batch.wakeAt).toBe(batch.run.steps[1]?.retryAt);
+    expect(asData(after)).toEqual(asData(oneByOne(plan, run, [{ type: "start" }], instant).run));
+    expect(statusesOf(after)).toEqual([
+      ["0", "completed"],
+      ["1", "waiting_retry"],
+    ]);
+    expect(decision.wakeAt).toBe(after.instances.get("1")?.retryAt);
+    expect(decision.wakeAt).toBe(NOW + 1000);
   });
 
   it("outside an alarm, leaves every call that is not instant for the next alarm and answers the rest", () => {
     const { plan, run } = fresh(fanOut(3));
-    const instant: InstantReply = (call) => (call.step === 0 ? reply("local") : undefined);
-    const batch = decideBatch(plan, run, [{ type: "start" }], NOW, RUNNER, instant, true);
+    const instant: InstantReply = (call) => (call.instance === "0" ? reply("local") : undefined);
+    const { decision, run: after } = together(plan, run, [{ type: "start" }], { instant, deferCalls: true });
 
-    expect(batch.commands.filter((c) => c.type === "call_model")).toEqual([]);
-    expect(batch.run.steps.map((s) => s.status)).toEqual([
-      "completed",
-      "waiting_retry",
-      "waiting_retry",
-      "pending",
+    expect(decision.commands.filter((c) => c.type === "call_model")).toEqual([]);
+    expect(statusesOf(after)).toEqual([
+      ["0", "completed"],
+      ["1", "waiting_retry"],
+      ["2", "waiting_retry"],
     ]);
     // Undone, not failed: no attempt is left on the deferred steps, and they start at the next wake.
-    expect(batch.run.steps[1]?.attempts).toEqual([]);
-    expect(batch.wakeAt).toBe(NOW + 1);
+    expect(after.instances.get("1")?.attempts).toEqual([]);
+    expect(after.instances.get("1")?.wait).toBeUndefined();
+    expect(decision.wakeAt).toBe(NOW + 1);
   });
 
   it("hands calls that must go out back as commands, in step order", () => {
     const { plan, run } = fresh(fanOut(3));
-    const batch = decideBatch(plan, run, [{ type: "start" }], NOW, RUNNER, () => undefined);
-    expect(batch.commands.filter((c) => c.type === "call_model").map((c) => c.step)).toEqual([0, 1, 2]);
-    expect(batch.run.header.status).toBe("running");
+    const { decision, run: after } = together(plan, run, [{ type: "start" }], { instant: () => undefined });
+    expect(decision.commands.filter((c) => c.type === "call_model").map((c) => c.instance)).toEqual([
+      "0",
+      "1",
+      "2",
+    ]);
+    expect(after.header.status).toBe("running");
   });
 });
 
-describe("decideAll", () => {
+describe("several events in one decision", () => {
+  const started = (plan: Plan, run: RunState) =>
+    frozenRun(applyDecision(run, decide(plan, run, [{ type: "start" }], inputs())));
+  const finished = (instance: string, text = `reply ${instance}`): EngineEvent => ({
+    type: "attempt_finished",
+    instance,
+    attempt: 1,
+    result: reply(text),
+  });
+
   it("counts every reply in the batch before checking deadlines, as a single reply is", () => {
     const { plan, run } = fresh(fanOut(2));
-    const started = decide(plan, run, { type: "start" }, NOW, RUNNER).run;
-    const late = (started.steps[0]?.attempts[0]?.deadline ?? 0) + 1;
-    const replies: EngineEvent[] = [0, 1].map((step) => ({
-      type: "attempt_finished",
-      step,
-      attempt: 1,
-      result: reply(`reply ${step}`),
-    }));
+    const running = started(plan, run);
+    const late = (running.instances.get("0")?.attempts[0]?.deadline ?? 0) + 1;
 
-    const decision = decideAll(plan, started, replies, late, RUNNER);
-    expect(decision.run.steps.slice(0, 2).map((s) => s.status)).toEqual(["completed", "completed"]);
-    expect(decision.run.steps[2]?.status).toBe("running");
+    const decision = decide(plan, running, [finished("0"), finished("1")], inputs(late));
+    const after = applyDecision(running, decision);
+    expect(statusesOf(after)).toEqual([
+      ["0", "completed"],
+      ["1", "completed"],
+      ["2", "running"],
+    ]);
     // The join started in the same transition, with both outputs in its context.
     expect(decision.commands.filter((c) => c.type === "call_model")).toEqual([
-      expect.objectContaining({ step: 2, input: { first: "reply 0" } }),
+      expect.objectContaining({ instance: "2", input: { first: "reply 0" } }),
     ]);
   });
 
   it("applies a cancel in the batch to what came before it and ignores the replies after it", () => {
     const { plan, run } = fresh(fanOut(2));
-    const started = decide(plan, run, { type: "start" }, NOW, RUNNER).run;
-    const finished = (step: number): EngineEvent => ({
-      type: "attempt_finished",
-      step,
-      attempt: 1,
-      result: reply(`reply ${step}`),
-    });
-
-    const decision = decideAll(
+    const running = started(plan, run);
+    const decision = decide(
       plan,
-      started,
-      [finished(0), { type: "cancel", reason: "stop" }, finished(1)],
-      NOW + 5,
-      RUNNER,
+      running,
+      [finished("0"), { type: "cancel", reason: "stop" }, finished("1")],
+      inputs(NOW + 5),
     );
-    expect(decision.run.header.status).toBe("cancelled");
-    expect(decision.run.steps.map((s) => s.status)).toEqual(["completed", "cancelled", "cancelled"]);
-    expect(decision.commands).toContainEqual({ type: "abort", step: 1, attempt: 1, reason: "stop" });
+    const after = applyDecision(running, decision);
+    expect(after.header.status).toBe("cancelled");
+    expect(statusesOf(after)).toEqual([
+      ["0", "completed"],
+      ["1", "cancelled"],
+    ]);
+    expect(decision.commands).toContainEqual({ type: "abort", instance: "1", attempt: 1, reason: "stop" });
+  });
+
+  it("gives the state deciding the events one at a time gives: replies out of order, duplicates, stale attempts", () => {
+    const { plan, run } = fresh([
+      ...fanOut(4).slice(0, 4),
+      { name: "retry me", parallelGroup: "fan", maxRetries: 1, retryDelay: 0 },
+      { name: "join", inputMapping: { all: "{{context['branch 3']}} {{context['branch 0']}}" } },
+    ]);
+    const running = started(plan, run);
+    const events: EngineEvent[] = [
+      finished("3"),
+      finished("3", "duplicate"),
+      { type: "wake" },
+      finished("0"),
+      { type: "attempt_finished", instance: "4", attempt: 1, result: providerError() },
+      finished("4", "stale first attempt"),
+      finished("2"),
+      finished("1"),
+      finished("9", "unknown instance"),
+      finished("5", "not started"),
+    ];
+    const { decision, run: after } = together(plan, running, events);
+    const reference = oneByOne(plan, running, events);
+    expect(asData(after)).toEqual(asData(reference.run));
+    expect(withoutStatus(decision.commands)).toEqual(withoutStatus(reference.commands));
+    expect(after.instances.get("3")?.output).toBe("reply 3");
+    expect(after.instances.get("4")).toMatchObject({ status: "running", wait: { kind: "call", attempt: 2 } });
+    expect(after.instances.has("5")).toBe(false);
+
+    // (A batch holds what happened before it was decided: never a reply to a call this decision makes.)
+    const last = [
+      { type: "attempt_finished", instance: "4", attempt: 2, result: reply("second") },
+      finished("4", "duplicate"),
+    ] satisfies EngineEvent[];
+    const end = together(plan, after, last);
+    expect(asData(end.run)).toEqual(asData(oneByOne(plan, after, last).run));
+    expect(end.decision.commands).toEqual([
+      expect.objectContaining({ type: "call_model", instance: "5", input: { all: "reply 3 reply 0" } }),
+    ]);
   });
 });

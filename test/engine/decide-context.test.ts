@@ -21,7 +21,7 @@ describe("conditions (guide Example 4)", () => {
   it("skips Fix Failures when testResults.passed is 1.0, logging why", () => {
     const run = testsWith({ passed: 1.0, failures: [] });
     expect(run.callsOf("Fix Failures")).toEqual([]);
-    expect(run.step("Fix Failures")).toMatchObject({
+    expect(run.instance("Fix Failures")).toMatchObject({
       status: "skipped",
       reason: "condition testResults.passed (1) < 1 is false",
       attempts: [],
@@ -42,7 +42,7 @@ describe("conditions (guide Example 4)", () => {
   it("skips Fix Failures with a warning when the test results are text, so passed cannot be compared", () => {
     const run = new EngineDriver(GUIDE_EXAMPLE_4);
     run.drive(scripted({ "Run Tests": reply("All 12 tests passed") }));
-    expect(run.step("Fix Failures")).toMatchObject({
+    expect(run.instance("Fix Failures")).toMatchObject({
       status: "skipped",
       reason: "condition testResults.passed (nothing) < 1 is false: the types cannot be compared",
       warnings: ["condition testResults.passed (nothing) < 1: type mismatch, treated as false"],
@@ -61,7 +61,7 @@ describe("conditions (guide Example 4)", () => {
     const decision = run.finish("A", reply("yes"));
     expect(decision.commands.map((command) => command.type)).toEqual(["call_model"]);
     expect(run.openCall("C")?.input).toEqual({ input: { topic: "test" }, previous: { A: "yes" } });
-    expect([run.step("B1").status, run.step("B2").status]).toEqual(["skipped", "skipped"]);
+    expect([run.instance("B1").status, run.instance("B2").status]).toEqual(["skipped", "skipped"]);
   });
 
   it("completes at start when every step is skipped, with no output", () => {
@@ -82,7 +82,7 @@ describe("conditions (guide Example 4)", () => {
       { name: "Guarded", condition: { field: "decision", operator: "==", value: "yes" } },
     ]);
     run.drive(scripted({ Gate: replyJson({ go: "yes" }) }));
-    expect(run.step("Guarded").status).toBe("completed");
+    expect(run.instance("Guarded").status).toBe("completed");
   });
 });
 
@@ -140,7 +140,7 @@ describe("warnings", () => {
     ]);
     run.drive(scripted({}));
     expect(run.callsOf("Use")[0]?.input).toEqual({ plan: "", note: "see " });
-    expect(run.step("Use").warnings).toEqual([
+    expect(run.instance("Use").warnings).toEqual([
       "{{context.plan}} resolved to nothing; rendered empty",
       "{{context.Plan.summary}} resolved to nothing; rendered empty",
     ]);
@@ -150,7 +150,7 @@ describe("warnings", () => {
   it("records a missing outputMapping path on the step that produced the output", () => {
     const run = new EngineDriver([{ name: "Critic", outputMapping: { score: "{{output.score}}" } }]);
     run.drive(scripted({ Critic: reply("looks good to me") }));
-    expect(run.step("Critic")).toMatchObject({
+    expect(run.instance("Critic")).toMatchObject({
       status: "completed",
       mapped: { score: "" },
       warnings: ["{{output.score}} resolved to nothing; rendered empty"],
@@ -164,8 +164,8 @@ describe("warnings", () => {
     run.drive(
       scripted({ Flaky: [{ ok: false, error: { kind: "provider", message: "502", retryable: true } }] }),
     );
-    expect(run.step("Flaky").attempts).toHaveLength(3);
-    expect(run.step("Flaky").warnings).toEqual(["{{context.gone}} resolved to nothing; rendered empty"]);
+    expect(run.instance("Flaky").attempts).toHaveLength(3);
+    expect(run.instance("Flaky").warnings).toEqual(["{{context.gone}} resolved to nothing; rendered empty"]);
   });
 });
 

@@ -1,6 +1,7 @@
 // Whole runs through the pure scheduler when steps fail: retries (fixed, exponential, rate limits),
 // timeouts, and a failing step stopping the run. Cancel, restarts and stale events: decide-recovery.test.ts.
 import { describe, expect, it } from "vitest";
+import type { AgentStep } from "../../durable-objects/engine/definition";
 import { retryDelayMs } from "../../durable-objects/engine/retry";
 import type { StepError } from "../../durable-objects/engine/types";
 import {
@@ -23,12 +24,18 @@ describe("retries", () => {
     const first = run.finish("Generate Code", providerError());
     expect(first.commands).toEqual([]);
     expect(first.wakeAt).toBe(1000);
-    expect(run.step("Generate Code")).toMatchObject({ status: "waiting_retry", retryAt: 1000 });
+    expect(run.instance("Generate Code")).toMatchObject({ status: "waiting_retry", retryAt: 1000 });
     expectNoChange(run, () => run.at(999).wake());
 
     const second = run.at(1000).wake();
     expect(second.commands).toEqual([
-      { type: "call_model", step: 0, attempt: 2, input: { input: { topic: "test" } }, deadline: 61_000 },
+      {
+        type: "call_model",
+        instance: "0",
+        attempt: 2,
+        input: { input: { topic: "test" } },
+        deadline: 61_000,
+      },
     ]);
     run.at(1400).finish("Generate Code", providerError());
     expect(run.last?.wakeAt).toBe(2400);
@@ -43,13 +50,14 @@ describe("retries", () => {
       error: 'step "Generate Code" failed after 3 attempts: upstream answered 503',
     });
     expect(
-      run.step("Generate Code").attempts.map((a) => [a.attempt, a.startedAt, a.endedAt, a.outcome]),
+      run.instance("Generate Code").attempts.map((a) => [a.attempt, a.startedAt, a.endedAt, a.outcome]),
     ).toEqual([
       [1, 0, 0, "failed"],
       [2, 1000, 1400, "failed"],
       [3, 2400, 2500, "failed"],
     ]);
-    expect(run.step("Run Tests")).toMatchObject({ status: "cancelled", attempts: [] });
+    // Run Tests never came up: it has no instance (the status view lists it as cancelled).
+    expect(run.find("Run Tests")).toBeUndefined();
     expect(run.callsOf("Run Tests")).toEqual([]);
   });
 
@@ -72,7 +80,7 @@ describe("retries", () => {
     run.finish("Call", providerError());
     const late = run.at(4321).wake();
     expect(late.commands).toEqual([
-      { type: "call_model", step: 0, attempt: 2, input: { input: { topic: "test" } }, deadline: 9321 },
+      { type: "call_model", instance: "0", attempt: 2, input: { input: { topic: "test" } }, deadline: 9321 },
     ]);
   });
 
@@ -84,7 +92,7 @@ describe("retries", () => {
       error: { kind: "provider", message: "cut", retryable: false },
       usage: USAGE,
     });
-    expect(run.step("Call").attempts[0]?.usage).toEqual(USAGE);
+    expect(run.instance("Call").attempts[0]?.usage).toEqual(USAGE);
   });
 
   it("fails at the first failure when maxRetries is the default 0", () => {
@@ -111,7 +119,7 @@ describe("retries", () => {
     expect(decision.commands).toEqual([
       {
         type: "call_model",
-        step: 0,
+        instance: "0",
         attempt: 2,
         input: { input: { topic: "test" } },
         deadline: 50 + 300_000,
@@ -127,8 +135,7 @@ describe("retries", () => {
     run.drive(scripted({ Call: providerError() }));
     const times = run.calls.map((call) => call.at);
     const waits = times.slice(1).map((at, i) => at - (times[i] ?? 0));
-    const [definition] = run.plan.steps;
-    if (!definition) throw new Error("no step");
+    const definition = run.plan.steps[0] as AgentStep;
     const error: StepError = { kind: "provider", message: "upstream answered 502", retryable: true };
     expect(waits).toEqual([1, 2, 3, 4].map((n) => retryDelayMs(definition, n, "exec-exp:0", error)));
     waits.forEach((wait, i) => {
@@ -153,7 +160,7 @@ describe("retries", () => {
   it('retries a reply that is not JSON when outputFormat is "json", keeping the raw reply on the attempt', () => {
     const run = new EngineDriver([{ name: "Score", outputFormat: "json", maxRetries: 1, retryDelay: 0 }]);
     run.drive(scripted({ Score: [reply("Sure! The score is 7."), replyJson({ score: 7 })] }));
-    expect(run.step("Score").attempts[0]).toMatchObject({
+    expect(run.instance("Score").attempts[0]).toMatchObject({
       outcome: "failed",
       output: "Sure! The score is 7.",
       error: { kind: "invalid_output", retryable: true },
@@ -182,9 +189,9 @@ describe("timeouts", () => {
     expectNoChange(run, () => run.at(999).wake());
 
     const timedOut = run.at(1000).wake();
-    expect(timedOut.commands).toEqual([{ type: "abort", step: 0, attempt: 1, reason: "timeout" }]);
+    expect(timedOut.commands).toEqual([{ type: "abort", instance: "0", attempt: 1, reason: "timeout" }]);
     expect(timedOut.wakeAt).toBe(1500);
-    expect(run.step("Slow").attempts[0]).toMatchObject({
+    expect(run.instance("Slow").attempts[0]).toMatchObject({
       outcome: "timed_out",
       endedAt: 1000,
       error: { kind: "timeout", message: "attempt timed out after 1000 ms", retryable: true },
@@ -192,11 +199,11 @@ describe("timeouts", () => {
     expectNoChange(run, () => run.at(1200).finish("Slow", reply("too late"), 1));
 
     expect(run.at(1500).wake().commands).toEqual([
-      { type: "call_model", step: 0, attempt: 2, input: { input: { topic: "test" } }, deadline: 2500 },
+      { type: "call_model", instance: "0", attempt: 2, input: { input: { topic: "test" } }, deadline: 2500 },
     ]);
     const failed = run.at(2500).wake();
     expect(failed.commands).toEqual([
-      { type: "abort", step: 0, attempt: 2, reason: "timeout" },
+      { type: "abort", instance: "0", attempt: 2, reason: "timeout" },
       { type: "status_changed", status: "failed" },
     ]);
     expect(run.run.header.error).toBe('step "Slow" failed after 2 attempts: attempt timed out after 1000 ms');
@@ -207,7 +214,7 @@ describe("timeouts", () => {
     const run = new EngineDriver(slow);
     run.start();
     run.at(999).finish("Slow", reply("just in time"));
-    expect(run.step("Slow").status).toBe("completed");
+    expect(run.instance("Slow").status).toBe("completed");
     expect(run.openCall("After")).toBeDefined();
   });
 
@@ -239,7 +246,7 @@ describe("a failing step", () => {
     const failed = run.at(10).finish("A", providerError("model overloaded", false));
     const reason = 'execution failed: step "A" failed';
     expect(failed.commands).toEqual([
-      { type: "abort", step: 1, attempt: 1, reason },
+      { type: "abort", instance: "1", attempt: 1, reason },
       { type: "status_changed", status: "failed" },
     ]);
     expect(failed.wakeAt).toBeUndefined();
@@ -248,15 +255,15 @@ describe("a failing step", () => {
       finishedAt: 10,
       error: 'step "A" failed after 1 attempt: model overloaded',
     });
-    expect(run.run.steps.map((step) => [step.name, step.status])).toEqual([
+    expect(run.list().map((step) => [step.name, step.status])).toEqual([
       ["A", "failed"],
       ["B", "cancelled"],
       ["C", "cancelled"],
-      ["D", "cancelled"],
     ]);
-    expect(run.step("B").attempts[0]).toMatchObject({ outcome: "cancelled", endedAt: 10 });
-    expect(run.step("C").retryAt).toBeUndefined();
-    expect(run.step("D").reason).toBe(reason);
+    expect(run.instance("B").attempts[0]).toMatchObject({ outcome: "cancelled", endedAt: 10 });
+    expect(run.instance("C")).toMatchObject({ reason });
+    expect(run.instance("C").retryAt).toBeUndefined();
+    expect(run.find("D")).toBeUndefined();
 
     expectNoChange(run, () => run.at(20).finish("B", reply("late"), 1));
     expectNoChange(run, () => run.at(10_005).wake());
@@ -272,8 +279,8 @@ describe("a failing step", () => {
     run.start();
     const failed = run.at(1000).wake();
     expect(failed.commands).toEqual([
-      { type: "abort", step: 0, attempt: 1, reason: "timeout" },
-      { type: "abort", step: 1, attempt: 1, reason: 'execution failed: step "Quick" failed' },
+      { type: "abort", instance: "0", attempt: 1, reason: "timeout" },
+      { type: "abort", instance: "1", attempt: 1, reason: 'execution failed: step "Quick" failed' },
       { type: "status_changed", status: "failed" },
     ]);
   });

@@ -16,8 +16,8 @@ describe("cancel", () => {
     run.finish("B", reply("b"));
     const cancelled = run.at(40).cancel("stopped by ada@example.com");
     expect(cancelled.commands).toEqual([
-      { type: "abort", step: 0, attempt: 1, reason: "stopped by ada@example.com" },
-      { type: "abort", step: 2, attempt: 1, reason: "stopped by ada@example.com" },
+      { type: "abort", instance: "0", attempt: 1, reason: "stopped by ada@example.com" },
+      { type: "abort", instance: "2", attempt: 1, reason: "stopped by ada@example.com" },
       { type: "status_changed", status: "cancelled" },
     ]);
     expect(cancelled.wakeAt).toBeUndefined();
@@ -26,13 +26,13 @@ describe("cancel", () => {
       error: "stopped by ada@example.com",
       finishedAt: 40,
     });
-    expect(run.run.steps.map((step) => step.status)).toEqual([
-      "cancelled",
-      "completed",
-      "cancelled",
-      "cancelled",
+    expect(run.statusesById()).toEqual([
+      ["0", "cancelled"],
+      ["1", "completed"],
+      ["2", "cancelled"],
     ]);
-    expect(run.step("A").attempts[0]).toMatchObject({
+    expect(run.find("D")).toBeUndefined();
+    expect(run.instance("A").attempts[0]).toMatchObject({
       outcome: "cancelled",
       error: { kind: "cancelled", message: "stopped by ada@example.com", retryable: false },
     });
@@ -53,7 +53,8 @@ describe("cancel", () => {
     const run = new EngineDriver([{ name: "A" }]);
     const decision = run.cancel("no longer needed");
     expect(decision.commands).toEqual([{ type: "status_changed", status: "cancelled" }]);
-    expect(run.step("A")).toMatchObject({ status: "cancelled", reason: "no longer needed" });
+    expect(run.run.header).toMatchObject({ status: "cancelled", error: "no longer needed" });
+    expect(run.find("A")).toBeUndefined();
   });
 
   it("stops a step waiting to retry without aborting anything", () => {
@@ -61,8 +62,8 @@ describe("cancel", () => {
     run.start();
     run.finish("A", providerError());
     expect(run.cancel().commands).toEqual([{ type: "status_changed", status: "cancelled" }]);
-    expect(run.step("A")).toMatchObject({ status: "cancelled" });
-    expect(run.step("A").retryAt).toBeUndefined();
+    expect(run.instance("A")).toMatchObject({ status: "cancelled" });
+    expect(run.instance("A").retryAt).toBeUndefined();
   });
 
   it("does not cancel a run that has already completed", () => {
@@ -80,10 +81,10 @@ describe("an attempt cut off by a restart", () => {
     run.runner = "runner-2";
     const decision = run.at(30).wake();
     expect(decision.commands).toEqual([
-      { type: "call_model", step: 0, attempt: 2, input: { q: "test" }, deadline: 30 + 300_000 },
+      { type: "call_model", instance: "0", attempt: 2, input: { q: "test" }, deadline: 30 + 300_000 },
     ]);
-    expect(run.step("A")).toMatchObject({ status: "running", interruptions: 1 });
-    expect(run.step("A").attempts.map((a) => [a.runner, a.outcome, a.error?.kind])).toEqual([
+    expect(run.instance("A")).toMatchObject({ status: "running", interruptions: 1 });
+    expect(run.instance("A").attempts.map((a) => [a.runner, a.outcome, a.error?.kind])).toEqual([
       ["runner-1", "interrupted", "interrupted"],
       ["runner-2", undefined, undefined],
     ]);
@@ -99,7 +100,7 @@ describe("an attempt cut off by a restart", () => {
     run.wake();
     expect(run.run.header.status).toBe("running");
     run.finish("A", providerError());
-    expect(run.step("A").attempts.map((a) => a.outcome)).toEqual([
+    expect(run.instance("A").attempts.map((a) => a.outcome)).toEqual([
       "interrupted",
       "failed",
       "interrupted",
@@ -115,7 +116,7 @@ describe("an attempt cut off by a restart", () => {
     run.start();
     run.drive(scripted({}));
     expect(run.run.header.status).toBe("completed");
-    expect(run.step("A").attempts.map((a) => a.outcome)).toEqual(["interrupted", "succeeded"]);
+    expect(run.instance("A").attempts.map((a) => a.outcome)).toEqual(["interrupted", "succeeded"]);
   });
 
   it(`gives up after ${MAX_INTERRUPTIONS} interruptions, with an error that says so`, () => {
@@ -130,12 +131,12 @@ describe("an attempt cut off by a restart", () => {
     run.runner = "runner-last";
     const failed = run.wake();
     expect(failed.commands).toEqual([{ type: "status_changed", status: "failed" }]);
-    expect(run.step("Crashy").interruptions).toBe(MAX_INTERRUPTIONS + 1);
+    expect(run.instance("Crashy").interruptions).toBe(MAX_INTERRUPTIONS + 1);
     const times = MAX_INTERRUPTIONS + 1;
     expect(run.run.header.error).toBe(
       `step "Crashy" failed after ${times} attempts: the attempt was cut off by a restart ${times} times; it is not run again`,
     );
-    expect(run.step("Crashy").attempts.at(-2)?.error?.message).toMatch(/it runs again$/);
+    expect(run.instance("Crashy").attempts.at(-2)?.error?.message).toMatch(/it runs again$/);
   });
 
   it("ignores the reply of the attempt that was cut off", () => {
@@ -144,7 +145,7 @@ describe("an attempt cut off by a restart", () => {
     run.runner = "r2";
     run.wake();
     expectNoChange(run, () => run.finish("A", reply("from the old runner"), 1));
-    expect(run.step("A").status).toBe("running");
+    expect(run.instance("A").status).toBe("running");
   });
 
   it("interrupts only the open attempts, restarting all members of a group in one decision", () => {
@@ -157,11 +158,11 @@ describe("an attempt cut off by a restart", () => {
     run.finish("B", reply("b"));
     run.runner = "r2";
     const decision = run.wake();
-    expect(decision.commands.map((c) => c.type === "call_model" && [c.step, c.attempt])).toEqual([
-      [0, 2],
-      [2, 2],
+    expect(decision.commands.map((c) => c.type === "call_model" && [c.instance, c.attempt])).toEqual([
+      ["0", 2],
+      ["2", 2],
     ]);
-    expect(run.step("B").attempts.map((a) => a.outcome)).toEqual(["succeeded"]);
+    expect(run.instance("B").attempts.map((a) => a.outcome)).toEqual(["succeeded"]);
   });
 
   it("treats an attempt past its deadline whose runner is gone as cut off, not timed out", () => {
@@ -169,7 +170,7 @@ describe("an attempt cut off by a restart", () => {
     run.start();
     run.runner = "r2";
     run.at(5000).wake();
-    expect(run.step("A").attempts.map((a) => a.outcome)).toEqual(["interrupted", undefined]);
+    expect(run.instance("A").attempts.map((a) => a.outcome)).toEqual(["interrupted", undefined]);
     expect(run.run.header.status).toBe("running");
   });
 
@@ -180,11 +181,11 @@ describe("an attempt cut off by a restart", () => {
     run.runner = "r2";
     expectNoChange(run, () => run.at(500).wake());
     run.at(1000).wake();
-    expect(run.step("A").attempts.map((a) => [a.runner, a.outcome])).toEqual([
+    expect(run.instance("A").attempts.map((a) => [a.runner, a.outcome])).toEqual([
       ["runner-1", "failed"],
       ["r2", undefined],
     ]);
-    expect(run.step("A").interruptions).toBe(0);
+    expect(run.instance("A").interruptions).toBe(0);
   });
 });
 
@@ -195,7 +196,7 @@ describe("stale events and idle wakes", () => {
     run.finish("A", reply("first"));
     expectNoChange(run, () => run.finish("A", reply("duplicate"), 1));
     expectNoChange(run, () => run.finish("A", providerError(), 1));
-    expect(run.step("A").output).toBe("first");
+    expect(run.instance("A").output).toBe("first");
     expect(run.callsOf("B")).toHaveLength(1);
   });
 
@@ -203,13 +204,14 @@ describe("stale events and idle wakes", () => {
     const run = new EngineDriver([{ name: "A" }, { name: "B" }]);
     run.start();
     expectNoChange(run, () => run.finish("A", reply("x"), 7));
-    expectNoChange(run, () => run.finish(99, reply("x"), 1));
-    expectNoChange(run, () => run.finish("B", reply("x"), 1));
+    expectNoChange(run, () => run.finish("99", reply("x"), 1));
+    expectNoChange(run, () => run.finish("0.0.0", reply("x"), 1));
+    expectNoChange(run, () => run.finish("1", reply("x"), 1));
   });
 
   it("ignores a reply before the run started and after it finished", () => {
     const run = new EngineDriver([{ name: "A" }]);
-    const pending = run.send({ type: "attempt_finished", step: 0, attempt: 1, result: reply("early") });
+    const pending = run.send({ type: "attempt_finished", instance: "0", attempt: 1, result: reply("early") });
     expect(pending.commands).toEqual([]);
     expect(run.run.header.status).toBe("pending");
     run.drive(scripted({}));

@@ -4,8 +4,10 @@
 // decide-recovery.test.ts.
 import { describe, expect, it } from "vitest";
 import { decide, initialRun } from "../../durable-objects/engine/decide";
+import { applyDecision } from "../../durable-objects/engine/transition";
 import {
   EngineDriver,
+  expectNoChange,
   GUIDE_EXAMPLE_2,
   GUIDE_EXAMPLE_3,
   GUIDE_EXAMPLE_4,
@@ -21,13 +23,10 @@ import {
 const DEFAULT_TIMEOUT_MS = 300_000;
 
 describe("initialRun", () => {
-  it("creates a pending run with one pending step per name and nothing attempted", () => {
-    expect(initialRun({ topic: "x" }, ["Plan", "Review"], 1234)).toEqual({
-      header: { v: 1, status: "pending", input: { topic: "x" }, stageCursor: 0, seq: 0, createdAt: 1234 },
-      steps: [
-        { index: 0, name: "Plan", status: "pending", attempts: [], warnings: [], interruptions: 0 },
-        { index: 1, name: "Review", status: "pending", attempts: [], warnings: [], interruptions: 0 },
-      ],
+  it("creates a pending run with no instances and nothing attempted", () => {
+    expect(initialRun({ topic: "x" }, 1234)).toEqual({
+      header: { v: 2, status: "pending", input: { topic: "x" }, seq: 0, createdAt: 1234 },
+      instances: new Map(),
     });
   });
 });
@@ -38,48 +37,61 @@ describe("starting a run", () => {
     const decision = run.start();
     const deadline = 5000 + DEFAULT_TIMEOUT_MS;
     expect(decision.commands).toEqual([
-      { type: "call_model", step: 0, attempt: 1, input: { input: { q: 1 } }, deadline },
+      { type: "call_model", instance: "0", attempt: 1, input: { input: { q: 1 } }, deadline },
       { type: "status_changed", status: "running" },
     ]);
     expect(decision.wakeAt).toBe(deadline);
-    expect(run.run.header).toMatchObject({ status: "running", startedAt: 5000, stageCursor: 0 });
-    expect(run.step("Plan")).toMatchObject({
+    expect(run.run.header).toMatchObject({ status: "running", startedAt: 5000 });
+    expect(run.instance("Plan")).toMatchObject({
+      id: "0",
       status: "running",
+      wait: { kind: "call", attempt: 1 },
       attempts: [{ attempt: 1, runner: "runner-1", startedAt: 5000, deadline, input: { input: { q: 1 } } }],
     });
-    expect(run.step("Execute")).toMatchObject({ status: "pending", attempts: [] });
+    // A later stage has no instance until its stage comes up.
+    expect(run.find("Execute")).toBeUndefined();
+    expect(decision.changed.map((instance) => instance.id)).toEqual(["0"]);
   });
 
   it("ignores a second start", () => {
     const run = new EngineDriver([{ name: "Plan" }]);
     run.start();
-    const before = run.run;
-    const again = run.start();
-    expect(again.commands).toEqual([]);
-    expect(again.run).toEqual(before);
+    expectNoChange(run, () => run.start());
   });
 
-  it("never changes the state it is given and leaves untouched steps as the same objects", () => {
+  it("never changes the state it is given and lists only the records it replaced", () => {
     const plan = planOf(GUIDE_EXAMPLE_3);
-    const pending = initialRun(
-      { topic: "WebAssembly" },
-      plan.steps.map((s) => s.name),
-      0,
-    );
+    const pending = initialRun({ topic: "WebAssembly" }, 0);
     const snapshot = structuredClone(pending);
-    const started = decide(plan, pending, { type: "start" }, 0, "r");
+    const inputs = { now: 0, runner: "r", newExecutionId: () => "unused" };
+    const startDecision = decide(plan, pending, [{ type: "start" }], inputs);
     expect(pending).toEqual(snapshot);
+    const started = applyDecision(pending, startDecision);
+    const startedSnapshot = structuredClone(started);
     const afterOne = decide(
       plan,
-      started.run,
-      { type: "attempt_finished", step: 1, attempt: 1, result: reply("docs") },
-      5,
-      "r",
+      started,
+      [{ type: "attempt_finished", instance: "1", attempt: 1, result: reply("docs") }],
+      { ...inputs, now: 5 },
     );
-    expect(afterOne.run.steps[1]).not.toBe(started.run.steps[1]);
-    expect(afterOne.run.steps[0]).toBe(started.run.steps[0]);
-    expect(afterOne.run.steps[2]).toBe(started.run.steps[2]);
-    expect(afterOne.run.steps[3]).toBe(started.run.steps[3]);
+    expect(started).toEqual(startedSnapshot);
+    expect(afterOne.changed.map((instance) => instance.id)).toEqual(["1"]);
+    const next = applyDecision(started, afterOne);
+    expect(next.instances.get("1")).not.toBe(started.instances.get("1"));
+    expect(next.instances.get("0")).toBe(started.instances.get("0"));
+    expect(next.instances.get("2")).toBe(started.instances.get("2"));
+    expect(next.instances.get("3")).toBe(started.instances.get("3"));
+  });
+
+  it("throws rather than write into a frozen state, which is how the driver proves decide never does", () => {
+    const run = new EngineDriver([{ name: "Plan" }]);
+    run.start();
+    const instance = run.instance("Plan");
+    expect(() => {
+      (instance as { status: string }).status = "completed";
+    }).toThrow(TypeError);
+    expect(() => (run.run.instances as Map<string, unknown>).set("9", instance)).toThrow(TypeError);
+    expect(() => (run.run.instances as Map<string, unknown>).delete("0")).toThrow(TypeError);
   });
 
   it("decides the same way every time for the same events and clock", () => {
@@ -91,7 +103,7 @@ describe("starting a run", () => {
           "Run Tests": replyJson({ passed: 0.5, failures: [] }),
         }),
       );
-      return { run: run.run, calls: run.calls };
+      return { header: run.run.header, instances: run.list(), calls: run.calls };
     };
     expect(drive()).toEqual(drive());
   });
@@ -132,8 +144,12 @@ describe("a sequential chain (guide Example 2)", () => {
       Review: review,
       review,
     });
-    expect(run.step("Plan").attempts[0]).toMatchObject({ outcome: "succeeded", output: plan, usage: USAGE });
-    expect(run.run.steps.map((step) => [step.name, step.completedSeq, step.mapped])).toEqual([
+    expect(run.instance("Plan").attempts[0]).toMatchObject({
+      outcome: "succeeded",
+      output: plan,
+      usage: USAGE,
+    });
+    expect(run.list().map((step) => [step.name, step.completedSeq, step.mapped])).toEqual([
       ["Plan", 1, { plan }],
       ["Generate Code", 2, { code }],
       ["Review", 3, { review }],
@@ -147,7 +163,7 @@ describe("a sequential chain (guide Example 2)", () => {
     const run = new EngineDriver(withoutCode, { input: LOGIN_REQUEST });
     run.drive(scripted({ Plan: replyJson(plan), "Generate Code": reply(code) }));
     expect(run.callsOf("Review")).toEqual([]);
-    expect(run.step("Review")).toMatchObject({
+    expect(run.instance("Review")).toMatchObject({
       status: "skipped",
       reason: "condition code (nothing) exists null is false",
       warnings: [],
@@ -200,14 +216,14 @@ describe("parallel fan-out and join", () => {
     expect(calls).toEqual(
       Array.from({ length: 100 }, (_, i) => ({
         type: "call_model",
-        step: i,
+        instance: String(i),
         attempt: 1,
         input: { query: `wasm #${i}` },
         deadline: 7 + DEFAULT_TIMEOUT_MS,
       })),
     );
     expect(decision.commands.at(-1)).toEqual({ type: "status_changed", status: "running" });
-    expect(run.step("Synthesize").status).toBe("pending");
+    expect(run.find("Synthesize")).toBeUndefined();
   });
 
   it("joins: the next stage starts only when every member has finished, whatever the order", () => {
@@ -224,7 +240,10 @@ describe("parallel fan-out and join", () => {
       input: { topic: "wasm" },
       previous: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`Search ${i}`, `result ${i}`])),
     });
-    expect(run.run.header.stageCursor).toBe(1);
+    // The ready set moved on: every search completed, the synthesis is the one instance running.
+    expect(run.list().filter((instance) => instance.status !== "completed")).toEqual([
+      expect.objectContaining({ id: "100", name: "Synthesize", status: "running" }),
+    ]);
   });
 
   it("runs Example 3: three searches at once, then a synthesis that receives all three, types kept", () => {
@@ -254,15 +273,17 @@ describe("parallel fan-out and join", () => {
         parallelGroup: "g",
         maxRetries: 1,
         retryDelay: 0,
-        inputMapping: { peer: "{{context.B}}" },
+        // Naming the sibling step itself is refused at save time; a key it maps is only a warning.
+        inputMapping: { peer: "{{context.peer}}" },
       },
-      { name: "B", parallelGroup: "g" },
+      { name: "B", parallelGroup: "g", outputMapping: { peer: "{{output}}" } },
     ]);
     run.start();
     run.finish("B", reply("from B"));
+    expect(run.context().peer).toBe("from B");
     run.finish("A", { ok: false, error: { kind: "provider", message: "502", retryable: true } });
     expect(run.callsOf("A").map((call) => call.input)).toEqual([{ peer: "" }, { peer: "" }]);
-    expect(run.step("A").warnings).toEqual(["{{context.B}} resolved to nothing; rendered empty"]);
+    expect(run.instance("A").warnings).toEqual(["{{context.peer}} resolved to nothing; rendered empty"]);
   });
 
   it("gives the key both parallel members map to the value of the one that completed last", () => {

@@ -7,7 +7,7 @@ import { planOf, type StepInput } from "../helpers/engine-driver";
 /** Stages as step names, from guide-shaped steps parsed by the real schema. */
 function stageNames(steps: StepInput[]): string[][] {
   const plan = planOf(steps);
-  return plan.stages.map((stage) => stage.map((index) => plan.steps[index]?.name ?? "?"));
+  return stagesOf(plan.steps).map((stage) => stage.map((index) => plan.steps[index]?.name ?? "?"));
 }
 
 describe("stagesOf", () => {

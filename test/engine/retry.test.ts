@@ -1,9 +1,10 @@
 // Retry timing (durable-objects/engine/retry.ts): fixed or exponential delays with deterministic jitter in
 // [50%, 100%], a rate limit's retryAfterMs as a floor, and interruptions not counted against maxRetries.
 import { describe, expect, it } from "vitest";
+import type { AgentStep } from "../../durable-objects/engine/definition";
 import { countedAttempts, retryDelayMs, unitHash } from "../../durable-objects/engine/retry";
 import type { StepError } from "../../durable-objects/engine/types";
-import { RETRY_DELAY_MAX_MS, type StepDefinition } from "../../worker/schemas/orchestration";
+import { RETRY_DELAY_MAX_MS } from "../../worker/schemas/orchestration";
 import { planOf } from "../helpers/engine-driver";
 
 const providerError: StepError = { kind: "provider", message: "502", retryable: true };
@@ -14,9 +15,10 @@ const rateLimit = (retryAfterMs: number): StepError => ({
   retryAfterMs,
 });
 
-function stepWith(fields: { retryDelay?: number; retryBackoff?: "fixed" | "exponential" }): StepDefinition {
+function stepWith(fields: { retryDelay?: number; retryBackoff?: "fixed" | "exponential" }): AgentStep {
   const [step] = planOf([{ name: "Call API", maxRetries: 10, ...fields }]).steps;
-  if (!step) throw new Error("no step");
+  if (step === undefined || (step.stepType !== undefined && step.stepType !== "agent"))
+    throw new Error("no agent step");
   return step;
 }
 
