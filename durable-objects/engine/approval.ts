@@ -5,7 +5,13 @@ import type { Plan, RunState, StepInstance } from "./types";
 
 export type ApprovalTarget =
   | { ok: true; instance: StepInstance }
-  | { ok: false; code: "BAD_REQUEST" | "NOT_FOUND" | "PRECONDITION_FAILED" | "CONFLICT"; message: string };
+  | {
+      ok: false;
+      code: "BAD_REQUEST" | "NOT_FOUND" | "PRECONDITION_FAILED" | "CONFLICT";
+      message: string;
+      /** The request field a BAD_REQUEST is about. */
+      field?: "stepName" | "instanceId";
+    };
 
 /** Finds the approval step `stepName` (one instance, or the one `instanceId` names) that is waiting. */
 export function approvalTarget(
@@ -16,7 +22,12 @@ export function approvalTarget(
 ): ApprovalTarget {
   const step = [...allSteps(plan.steps)].find((visit) => visit.step.name === stepName)?.step;
   if (!step)
-    return { ok: false, code: "BAD_REQUEST", message: `this execution has no step named "${stepName}"` };
+    return {
+      ok: false,
+      code: "BAD_REQUEST",
+      message: `this execution has no step named "${stepName}"`,
+      field: "stepName",
+    };
   if (step.stepType !== "approval") {
     const kind = step.stepType ?? "agent";
     const article = /^[aeiou]/.test(kind) ? "an" : "a";
@@ -24,6 +35,7 @@ export function approvalTarget(
       ok: false,
       code: "BAD_REQUEST",
       message: `step "${stepName}" is ${article} ${kind} step, not an approval`,
+      field: "stepName",
     };
   }
   const named = [...run.instances.values()].filter((found) => found.name === stepName);
@@ -43,6 +55,7 @@ export function approvalTarget(
       ok: false,
       code: "BAD_REQUEST",
       message: `step "${stepName}" waits in ${waiting.length} places (${ids}); pass instanceId`,
+      field: "instanceId",
     };
   }
   const [target] = waiting;

@@ -4,7 +4,7 @@
 import { startAttempt } from "./attempts";
 import { evaluateCondition } from "./conditions";
 import type { ApprovalStep, ForEachStep, JsonValue, SleepStep, StepDefinition } from "./definition";
-import { FOR_EACH_MAX_ITEMS, WAIT_MAX_MS } from "./limits";
+import { FOR_EACH_ITEMS_MAX_CHARS, FOR_EACH_MAX_ITEMS, WAIT_MAX_MS } from "./limits";
 import { renderString, renderValue } from "./render";
 import { type ScopeVars, scopeOf, scopeVarsOf } from "./scope";
 import { completeInstance, failInstance } from "./settle";
@@ -106,8 +106,14 @@ function startForEach(tx: Transition, id: string, step: ForEachStep, vars: Scope
     failInstance(tx, id, `step "${step.name}" failed: items ${source} must resolve to an array, got ${got}`);
     return;
   }
-  if (items.length > FOR_EACH_MAX_ITEMS) {
-    const why = `${items.length} items; a forEach takes at most ${FOR_EACH_MAX_ITEMS}`;
+  const chars = items.length > FOR_EACH_MAX_ITEMS ? 0 : JSON.stringify(items).length;
+  const why =
+    items.length > FOR_EACH_MAX_ITEMS
+      ? `${items.length} items; a forEach takes at most ${FOR_EACH_MAX_ITEMS}`
+      : chars > FOR_EACH_ITEMS_MAX_CHARS
+        ? `its items are ${chars} characters of JSON; a forEach takes at most ${FOR_EACH_ITEMS_MAX_CHARS} (pass ids or short references, and let each item's step fetch the rest)`
+        : undefined;
+  if (why) {
     failInstance(tx, id, `step "${step.name}" failed: ${why}`);
     return;
   }

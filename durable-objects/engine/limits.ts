@@ -13,6 +13,8 @@ export const MAX_RETRIES_LIMIT = 10;
 
 export const LOOP_MAX_ITERATIONS = 100;
 export const FOR_EACH_MAX_ITEMS = 1000;
+/** A forEach keeps its items in its own record, and one Durable Object value holds at most 2 MB. */
+export const FOR_EACH_ITEMS_MAX_CHARS = 1_000_000;
 export const FOR_EACH_DEFAULT_CONCURRENCY = 10;
 export const FOR_EACH_MAX_CONCURRENCY = 100;
 export const BRANCHES_MAX = 20;

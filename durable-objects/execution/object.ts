@@ -158,7 +158,10 @@ export class ExecutionObject extends DurableObject<Env> {
       const loaded = await this.store.load();
       if (!loaded) return { ok: false, error: "no such execution" };
       const target = approvalTarget(loaded.plan, loaded.run, request.stepName, request.instanceId);
-      if (!target.ok) return { ok: false, code: target.code, error: target.message };
+      if (!target.ok) {
+        const { code, message, field } = target;
+        return { ok: false, code, error: message, ...(field ? { field } : {}) };
+      }
       const { approved, comment, data, by } = request;
       const decision = { approved, comment, data, by, at: new Date().toISOString() };
       await this.step({ type: "approval", instance: target.instance.id, decision });
@@ -191,6 +194,9 @@ export class ExecutionObject extends DurableObject<Env> {
       const live = !isTerminal(status) || loaded.outbox.size > 0;
       const armed = (live || loaded.projected !== status) && (await this.ctx.storage.getAlarm()) === null;
       if (armed) await this.ctx.storage.setAlarm(Date.now());
+      // An alarm that is there but too late (set for a deadline days away while a retry is overdue) is
+      // as bad as none: a wake decides what is due and re-derives the one alarm from the state.
+      else if (live && !this.calls.inInvocation()) await this.step({ type: "wake" });
       return { ok: true, value: { status, projected: loaded.projected === status, armed } };
     });
   }

@@ -11,15 +11,16 @@ import { rerunExecution } from "./start";
 import type { ExecutionStatus } from "./status-view";
 import { executionStub } from "./stub";
 
-/** The object's answer, or the refusal as a domain error naming `field` where it is about one. */
-function answerOf<T>(row: ExecutionRow, result: Result<T>, field?: string): T {
+/** The object's answer, or the refusal as a domain error naming the field it is about, if any. */
+function answerOf<T>(row: ExecutionRow, result: Result<T>): T {
   if (result.ok) return result.value;
   // Without a code the object has no state: the start never landed.
   const code = result.code ?? "NOT_FOUND";
   const message = result.code
     ? result.error
     : `execution "${row.id}" never started: ${row.error ?? "unknown reason"}`;
-  const issues = field && code === "BAD_REQUEST" ? [{ path: field, message: result.error }] : [];
+  const issues =
+    result.field && code === "BAD_REQUEST" ? [{ path: result.field, message: result.error }] : [];
   throw new TroupeError(code, message, issues);
 }
 
@@ -78,5 +79,5 @@ export async function approveStep(data: TenantData, env: Env, input: ApproveInpu
     data: input.data ?? null,
     by: data.actor.principal,
   });
-  return answerOf(row, result, "stepName");
+  return answerOf(row, result);
 }

@@ -15,7 +15,10 @@ export interface WatchToken {
 /** Why a request was refused, as the API answers it. */
 export type RefusalCode = "BAD_REQUEST" | "NOT_FOUND" | "PRECONDITION_FAILED" | "CONFLICT";
 
-export type Result<T> = { ok: true; value: T } | { ok: false; error: string; code?: RefusalCode };
+export type Result<T> =
+  | { ok: true; value: T }
+  /** `field`: the request field a BAD_REQUEST is about. */
+  | { ok: false; error: string; code?: RefusalCode; field?: string };
 
 export interface StartRequest {
   meta: ExecutionMeta;

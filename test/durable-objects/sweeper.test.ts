@@ -63,6 +63,19 @@ async function strandedExecution() {
 }
 
 describe("the sweeper", () => {
+  it("brings forward an alarm set far too late, and the run completes as an uncrashed one", async () => {
+    const { trpc, model, executionId } = await strandedExecution();
+    const days = Date.now() + 7 * 24 * 60 * 60_000;
+    await runInDurableObject(executionObject(executionId), (_, state) => state.storage.setAlarm(days));
+
+    const { rearmed } = await sweep(env, Date.now() + LATER_MS);
+    expect(rearmed).toBe(0); // it had an alarm, only a useless one
+    expect(await pendingAlarm(executionId)).toBeLessThan(Date.now() + 60_000);
+    const end = await waitForEnd(trpc, executionId);
+    expect(outcomeOf(end)).toEqual(outcomeOf(control));
+    expect(model.callsOf(chainSteps)).toEqual({ A: 1, B: 2, C: 1 });
+  });
+
   it("wakes an execution whose object has no alarm, and it completes as an uncrashed run", async () => {
     const { trpc, model, executionId } = await strandedExecution();
 

@@ -131,6 +131,16 @@ describe("forEach", () => {
     expect(run.run.header.error).toBe('step "Work" failed: 1001 items; a forEach takes at most 1000');
   });
 
+  it("fails items too large to keep in one record, before any item starts", () => {
+    const run = new EngineDriver(plannedWork());
+    const big = "x".repeat(2000);
+    run.drive(scripted({ Planner: tasks(Array.from({ length: 600 }, () => big)) }));
+    expect(run.run.header.error).toMatch(
+      /^step "Work" failed: its items are \d+ characters of JSON; a forEach takes at most 1000000/,
+    );
+    expect(run.callsOf("Do")).toEqual([]);
+  });
+
   it("takes a literal array, and reads object items by path", () => {
     const run = new EngineDriver([
       {
