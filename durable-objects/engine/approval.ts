@@ -1,6 +1,7 @@
 // Which instance an approval is for, and whether it may be decided now. The shell asks before it
 // records a decision, so a wrong request changes nothing and says why. Pure.
 import { allSteps } from "./definition";
+import { ancestorsOf, nodeOf } from "./tree";
 import type { Plan, RunState, StepInstance } from "./types";
 
 export type ApprovalTarget =
@@ -72,11 +73,16 @@ export function approvalTarget(
     "approved" in last.output
   ) {
     const decided = last.output as { approved: boolean; by: string; at: string };
-    return {
-      ok: false,
-      code: "CONFLICT",
-      message: `step "${stepName}" was already ${decided.approved ? "approved" : "rejected"} by ${decided.by} at ${decided.at}`,
-    };
+    const already = `${decided.approved ? "approved" : "rejected"} by ${decided.by} at ${decided.at}`;
+    // In a loop the step comes round again: deciding now is early, not a second decision.
+    const loop = ancestorsOf(last.id).find((at) => nodeOf(plan.steps, at.id)?.stepType === "loop");
+    if (loop && run.instances.get(loop.id)?.status === "running")
+      return {
+        ok: false,
+        code: "PRECONDITION_FAILED",
+        message: `step "${stepName}" is not waiting: iteration ${loop.slot}'s was ${already}, and the next iteration has not reached it`,
+      };
+    return { ok: false, code: "CONFLICT", message: `step "${stepName}" was already ${already}` };
   }
   return {
     ok: false,

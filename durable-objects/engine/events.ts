@@ -71,6 +71,9 @@ export function applyEvent(tx: Transition, event: EngineEvent): void {
         return;
       if (event.result.ok) completeInstance(tx, event.instance, event.result.output);
       else failAttempt(tx, event.instance, "failed", event.result.error);
+      // A child that was never started leaves no link to follow.
+      if (!event.result.ok && event.result.status === "refused")
+        forgetChild(tx, event.instance, event.attempt);
       return;
     }
     case "approval": {
@@ -91,6 +94,15 @@ function openCall(tx: Transition, id: string, attempt: number): StepInstance | u
   const open = instance?.attempts.at(-1);
   if (instance?.wait?.kind !== "call" || instance.wait.attempt !== attempt) return undefined;
   return open && open.attempt === attempt && !open.outcome ? instance : undefined;
+}
+
+function forgetChild(tx: Transition, id: string, attempt: number): void {
+  const instance = tx.edit(id);
+  instance.attempts = instance.attempts.map((record) => {
+    if (record.attempt !== attempt) return record;
+    const { childExecutionId: _never, ...rest } = record;
+    return rest;
+  });
 }
 
 /** Records a meta role's model turns on the open attempt, before it is settled either way. */

@@ -173,9 +173,10 @@ export type AttemptResult =
   | { ok: true; text: string; usage: Usage; turns?: AgentTurn[] }
   | { ok: false; error: StepError; usage?: Usage; turns?: AgentTurn[] };
 
+/** How a child execution ended; "refused": it never started (its orchestration is missing, too deep...). */
 export type ChildResult =
   | { ok: true; output: JsonValue }
-  | { ok: false; status: "failed" | "cancelled"; error: StepError };
+  | { ok: false; status: "failed" | "cancelled" | "refused"; error: StepError };
 
 export type EngineEvent =
   | { type: "start" }

@@ -24,7 +24,7 @@ export async function deliver(env: Env, meta: ExecutionMeta, entry: OutboxEntry)
         if (!started.final) return { delivered: false, error: started.error };
         const result: ChildResult = {
           ok: false,
-          status: "failed",
+          status: "refused",
           error: { kind: "config", message: started.error, retryable: false },
         };
         const { instance, attempt, executionId } = entry;

@@ -378,6 +378,14 @@ describe("orchestration step options", () => {
       error:
         'step "B" failed after 1 attempt: step "B": cannot start: missing role(s) "Ghost"; create them first',
     });
+    // Neither child ever existed, so neither step links to one.
+    expect(logNamed(status, "A").attempts.map((a) => a.childExecutionId)).toEqual([null]);
+    expect(logNamed(status, "B").childExecutionId).toBeNull();
+    expect(
+      await trpc.orchestrationManagement.listExecutions.query({ parentExecutionId: status.id }),
+    ).toMatchObject({
+      items: [],
+    });
   });
 
   it("cancels a child that outlives the step's timeout, and the attempt times out", async () => {

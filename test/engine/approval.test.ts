@@ -197,11 +197,13 @@ describe("approvalTarget", () => {
       ok: false,
       code: "BAD_REQUEST",
       message: 'this execution has no step named "Nope"',
+      field: "stepName",
     });
     expect(target(run, "Draft")).toEqual({
       ok: false,
       code: "BAD_REQUEST",
       message: 'step "Draft" is an agent step, not an approval',
+      field: "stepName",
     });
   });
 
@@ -279,6 +281,7 @@ describe("approvalTarget", () => {
         ok: false,
         code: "BAD_REQUEST",
         message: 'step "Check" waits in 2 places (0.0.0, 0.1.0); pass instanceId',
+        field: "instanceId",
       });
       run.approve("Check", true, { instanceId: "0.1.0" });
       expect(run.instance("0.1.0").status).toBe("completed");
@@ -291,6 +294,28 @@ describe("approvalTarget", () => {
         expect.objectContaining({ approved: false }),
         expect.objectContaining({ approved: true }),
       ]);
+    });
+  });
+
+  it("answers PRECONDITION_FAILED between two iterations of a loop, not CONFLICT: the step comes round again", () => {
+    const run = new EngineDriver([
+      {
+        name: "Rounds",
+        stepType: "loop",
+        maxIterations: 3,
+        steps: [{ name: "Draft" }, { name: "Ok?", stepType: "approval" }],
+      },
+    ]);
+    run.start();
+    run.finish("0.0.0", reply("draft 1"));
+    run.approve("Ok?");
+    expect(run.instance("0.1.0").status).toBe("running"); // the next Draft, before its approval
+    expect(target(run, "Ok?")).toMatchObject({
+      ok: false,
+      code: "PRECONDITION_FAILED",
+      message: expect.stringMatching(
+        /^step "Ok\?" is not waiting: iteration 0's was approved by .*, and the next iteration has not reached it$/,
+      ),
     });
   });
 
