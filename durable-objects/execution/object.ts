@@ -11,11 +11,10 @@ import { decide, initialRun } from "../engine/decide";
 import { isTerminal } from "../engine/status";
 import type { DecideContext, EngineEvent, RunHeader, RunStatus } from "../engine/types";
 import { CallsInFlight } from "./calls";
-import { deliver } from "./deliveries";
 import { type FaultPoint, faultAt } from "./fault-points";
 import { tryProjectStatus } from "./index-row";
 import { instantReplies } from "./instant";
-import { childResultOf, owedBy } from "./owed";
+import { Outbox, owedBy } from "./outbox";
 import {
   type ApprovalRequest,
   type ChildNotice,
@@ -25,8 +24,7 @@ import {
   type WatchToken,
 } from "./rpc";
 import { type ExecutionStatus, statusView } from "./status-view";
-import { ExecutionStore, type Loaded, type OutboxEntry } from "./store";
-import { executionStub } from "./stub";
+import { ExecutionStore, type Loaded } from "./store";
 import { RunWatchers } from "./watchers";
 
 /** Re-armed before any work, so a crashed invocation is picked up again this soon. */
@@ -49,8 +47,13 @@ export class ExecutionObject extends DurableObject<Env> {
     (point, loaded) => this.crashAt(point, loaded),
     (event) => this.receive(event),
   );
-  /** Outbox keys being delivered by this instance right now. */
-  private readonly delivering = new Map<string, Promise<void>>();
+  private readonly outbox = new Outbox({
+    env: this.env,
+    store: this.store,
+    serialized: (work) => this.serialized(work),
+    receive: (event) => this.receive(event),
+    crashAt: (point, loaded) => this.crashAt(point, loaded),
+  });
   private wakeAt: number | undefined;
 
   /**
@@ -187,7 +190,7 @@ export class ExecutionObject extends DurableObject<Env> {
   ): Promise<Result<{ status: RunStatus; projected: boolean; armed: boolean }>> {
     const loaded = await this.serialized(() => this.store.load());
     if (!loaded) return { ok: false, error: "no such execution" };
-    await this.askChildren(loaded);
+    await this.outbox.askChildren(loaded);
     return this.serialized(async () => {
       const { status } = loaded.run.header;
       if (indexStatus !== undefined && indexStatus !== status) await this.project(loaded);
@@ -210,12 +213,12 @@ export class ExecutionObject extends DurableObject<Env> {
         if (!loaded) return;
         this.crashAt("alarm_start", loaded);
         await this.step({ type: loaded.run.header.status === "pending" ? "start" : "wake" });
-        this.deliverOwed(loaded);
+        this.outbox.deliver(loaded);
       });
       await this.calls.drain(
         () => this.wakeAt,
         () => this.serialized(() => this.step({ type: "wake" })),
-        () => [...this.delivering.values()],
+        () => this.outbox.inFlight(),
       );
     } finally {
       this.calls.endInvocation();
@@ -244,7 +247,7 @@ export class ExecutionObject extends DurableObject<Env> {
       deferCalls: !this.calls.mayCall(),
     });
     this.crashAt("after_decide", loaded);
-    const { owed, unowed } = this.takeBackUnstarted(loaded, owedBy(loaded.meta, decision));
+    const { owed, unowed } = this.outbox.takeBackUnstarted(loaded, owedBy(loaded.meta, decision));
     if (!this.calls.inInvocation()) {
       const urgent = owed.length > 0 || decision.header.status !== loaded.projected;
       await this.armNoLaterThan(urgent ? Date.now() : decision.wakeAt);
@@ -256,79 +259,11 @@ export class ExecutionObject extends DurableObject<Env> {
       if (command.type === "call_model") this.calls.start(command, loaded);
       if (command.type === "abort") this.calls.abort(command.instance, command.attempt, command.reason);
     }
-    if (owed.length > 0) this.deliverOwed(loaded);
+    if (owed.length > 0) this.outbox.deliver(loaded);
     this.watchers.notify(decision.header.status);
     if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
     if (!this.calls.inInvocation()) await this.armAlarm();
     return loaded;
-  }
-
-  /**
-   * A child cancelled before its start was delivered is simply never started: the owed start is taken
-   * back in the same commit instead of racing a cancel against it. The cancel still goes out: a start
-   * still owed may have arrived just before a crash kept it from being marked delivered, and cancelling
-   * a child that never started changes nothing. A start already on its way is followed by the cancel
-   * once it has arrived (see `deliverOwed`).
-   */
-  private takeBackUnstarted(loaded: Loaded, owed: OutboxEntry[]): { owed: OutboxEntry[]; unowed: string[] } {
-    const unowed: string[] = [];
-    for (const entry of owed) {
-      if (entry.type !== "cancel_child") continue;
-      const start = startOwed(loaded, entry.executionId);
-      if (start !== undefined && !this.delivering.has(start)) unowed.push(start);
-    }
-    return { owed, unowed };
-  }
-
-  /** Starts delivering everything owed that is not already on its way (a cancel waits for its child's start). */
-  private deliverOwed(loaded: Loaded): void {
-    for (const [key, entry] of loaded.outbox) {
-      if (this.delivering.has(key)) continue;
-      if (entry.type === "cancel_child" && startOwed(loaded, entry.executionId) !== undefined) continue;
-      const delivery = (async () => {
-        const outcome = await deliver(this.env, loaded.meta, entry);
-        if (!outcome.delivered) {
-          console.error(
-            `execution ${loaded.meta.executionId}: ${entry.type} not delivered, will retry:`,
-            outcome.error,
-          );
-          return;
-        }
-        this.crashAt(entry.type === "notify_parent" ? "parent_notified" : "child_started", loaded);
-        await this.serialized(() => this.store.delivered(key));
-        if (outcome.event) await this.receive(outcome.event);
-      })().finally(() => {
-        this.delivering.delete(key);
-        // What waited for this delivery (a cancel after its child's start) can go now.
-        if (!loaded.outbox.has(key)) this.deliverOwed(loaded);
-      });
-      this.delivering.set(key, delivery);
-    }
-  }
-
-  /** Asks each child this run waits for whether it ended, and takes the answer as its notice. */
-  private async askChildren(loaded: Loaded): Promise<void> {
-    const waits = [...loaded.run.instances.values()].flatMap((instance) =>
-      instance.wait?.kind === "child" ? [{ instance: instance.id, wait: instance.wait }] : [],
-    );
-    for (const { instance, wait } of waits) {
-      const child = await executionStub(this.env, wait.executionId)
-        .status()
-        .catch(() => undefined);
-      if (!child?.ok || !isTerminal(child.value.status)) continue;
-      const result = childResultOf(wait.executionId, {
-        status: child.value.status,
-        output: child.value.output,
-        ...(child.value.error === null ? {} : { error: child.value.error }),
-      });
-      await this.receive({
-        type: "child_finished",
-        instance,
-        attempt: wait.attempt,
-        executionId: wait.executionId,
-        result,
-      });
-    }
   }
 
   private inputs(now: number): DecideContext {
@@ -408,11 +343,4 @@ export class ExecutionObject extends DurableObject<Env> {
     this.queue = run.catch(() => undefined);
     return run;
   }
-}
-
-/** The outbox key of the start still owed for child `executionId`, if any. */
-function startOwed(loaded: Loaded, executionId: string): string | undefined {
-  for (const [key, entry] of loaded.outbox)
-    if (entry.type === "start_child" && entry.executionId === executionId) return key;
-  return undefined;
 }
