@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { JsonValue } from "../../worker/schemas/common";
 import { newTenant } from "../helpers/client";
 import { CallLog, flowWith, logNamed, logsNamed, runToEnd } from "../helpers/control-flow";
+import { pingPongLoop } from "../helpers/guide";
 import { providerFailure, type StepInput } from "../helpers/runs";
 
 /** The guide's Ping-Pong pattern as a loop: Creator, then Critic / Refine until Critic.score >= 0.8. */
@@ -195,5 +196,30 @@ describe("loop", () => {
     expect(started.status).toBe("completed");
     expect((started.output as { iterations: number }).iterations).toBe(10);
     expect(logsNamed(started, "Local")).toHaveLength(10);
+  });
+});
+
+describe("the shipped Ping-Pong template (pingPongLoop, the dashboard's and the README's)", () => {
+  it("refines until the Critic scores 0.8, as the guide describes, with the template's own mappings", async () => {
+    const { trpc } = await newTenant();
+    const scores = [0.4, 0.85];
+    let critiques = 0;
+    let drafts = 0;
+    // The template's inputs have no `step` key: tell the steps apart by what they are given.
+    const orchestration = await flowWith(trpc, pingPongLoop.steps as StepInput[], (input) => {
+      if ("task" in input) return `draft 0 of ${input.task}`;
+      if ("feedback" in input) return `draft ${++drafts} after "${input.feedback}" in round ${input.round}`;
+      const score = scores[critiques++] ?? 0;
+      return JSON.stringify({ score, feedback: `scored ${score}` });
+    });
+    const status = await runToEnd(trpc, orchestration.id, { task: "a haiku" });
+
+    expect(status.status).toBe("completed");
+    expect(logNamed(status, "Refinement").output).toEqual({
+      iterations: 2,
+      outputs: ['draft 1 after "scored 0.4" in round 0', { score: 0.85, feedback: "scored 0.85" }],
+    });
+    expect(logsNamed(status, "Refine").map((log) => log.status)).toEqual(["completed", "skipped"]);
+    expect(status.context.draft).toBe('draft 1 after "scored 0.4" in round 0');
   });
 });

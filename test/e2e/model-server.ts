@@ -1,10 +1,12 @@
 // A loopback OpenAI-compatible chat-completions server for the browser tests, so runs take visible time:
 // model "pause-<ms>" answers after that many milliseconds; model "slow" answers only after 10 minutes, so
-// a run using it stays running until it is cancelled (the server records that the call was aborted).
+// a run using it stays running until it is cancelled (the server records that the call was aborted);
+// model "fail-first-<n>" answers its first n requests with a 500, then like "pause-300".
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 const SLOW_REPLY_MS = 600_000;
+const FLAKY_REPLY_MS = 300;
 
 export interface ModelServer {
   /** Base URL for OPENAI_BASE_URL, ending in /v1. */
@@ -44,7 +46,21 @@ export async function startModelServer(): Promise<ModelServer> {
     counts.set(model, stats);
     stats.requests += 1;
     const pause = /^pause-(\d+)$/.exec(model);
-    const waitMs = pause?.[1] ? Number(pause[1]) : model === "slow" ? SLOW_REPLY_MS : -1;
+    const failFirst = /^fail-first-(\d+)$/.exec(model);
+    if (failFirst?.[1] && stats.requests <= Number(failFirst[1])) {
+      response.writeHead(500, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({ error: { message: `the e2e model fails request ${stats.requests} on purpose` } }),
+      );
+      return;
+    }
+    const waitMs = pause?.[1]
+      ? Number(pause[1])
+      : model === "slow"
+        ? SLOW_REPLY_MS
+        : failFirst
+          ? FLAKY_REPLY_MS
+          : -1;
     if (waitMs < 0) {
       response.writeHead(404, { "content-type": "application/json" });
       response.end(JSON.stringify({ error: { message: `unknown model ${model}` } }));

@@ -10,6 +10,7 @@ import { logOutAndIn, signUp } from "./journeys/accounts.ts";
 import { apiKeys } from "./journeys/api-keys.ts";
 import { agentConsole } from "./journeys/console.ts";
 import type { E2E } from "./journeys/context.ts";
+import { approveWaitingStep, rerunRun, resumeFailedRun, subOrchestration } from "./journeys/control-flow.ts";
 import { cancelSlowRun, listExecutions, runPipeline } from "./journeys/executions.ts";
 import { orchestrations } from "./journeys/orchestrations.ts";
 import { phone } from "./journeys/phone.ts";
@@ -25,6 +26,10 @@ const JOURNEYS = [
   listExecutions,
   agentConsole,
   apiKeys,
+  approveWaitingStep,
+  resumeFailedRun,
+  rerunRun,
+  subOrchestration,
   phone,
   logOutAndIn,
 ];

@@ -2,8 +2,10 @@
 // parallel group's steps side by side in one labelled frame, and edges from each stage to the next.
 import { describe, expect, it } from "vitest";
 import { layoutFlow } from "../../web/src/lib/flow-layout";
-import { conditionText, graphStepsOf, retryText } from "../../web/src/lib/flow-steps";
-import { example3, example4 } from "../helpers/guide";
+import { conditionText, graphStepsOf, kindText, retryText } from "../../web/src/lib/flow-steps";
+import type { RunView } from "../../web/src/lib/run-view";
+import type { StepLog } from "../../web/src/lib/trpc";
+import { example3, example4, pingPongLoop } from "../helpers/guide";
 
 const positionOf = (nodes: ReturnType<typeof layoutFlow>["nodes"], id: string) =>
   nodes.find((node) => node.id === id)?.position;
@@ -33,12 +35,22 @@ describe("layoutFlow", () => {
   });
 
   it("marks live status and edges into a running step", () => {
-    const live = new Map([
-      ["Run Tests", { status: "running", attempts: 1, durationMs: 5, waitingForRetry: false }],
-    ]);
-    const { nodes, edges } = layoutFlow(graphStepsOf(example4), { live });
+    const running = {
+      id: "1",
+      status: "running",
+      waitingForRetry: false,
+      attempts: [],
+    } as unknown as StepLog;
+    const run: RunView = {
+      live: new Map([
+        ["1", { status: "running", attempts: 1, durationMs: 5, waitingForRetry: false, log: running }],
+      ]),
+      slots: new Map(),
+      finished: false,
+    };
+    const { nodes, edges } = layoutFlow(graphStepsOf(example4), { run });
     const node = nodes.find((n) => n.id === "step-1");
-    expect(node?.data).toMatchObject({ live: { status: "running" } });
+    expect(node?.data).toMatchObject({ live: { status: "running" }, instanceId: "1" });
     expect(edges.find((e) => e.target === "step-1")?.animated).toBe(true);
   });
 });
@@ -50,10 +62,27 @@ describe("step summaries", () => {
     expect(fix && conditionText(fix)).toBe("only if testResults.passed < 1");
   });
 
+  it("say what a loop repeats and until when", () => {
+    const [, refinement] = graphStepsOf(pingPongLoop);
+    expect(refinement && kindText(refinement)).toBe("until Critic.score >= 0.8 · max 5×");
+  });
+
   it("draws a half-typed definition instead of failing", () => {
-    expect(graphStepsOf({ steps: [{ order: "x" }, null, { name: "B", parallelGroup: 3 }] })).toEqual([
+    expect(
+      graphStepsOf({
+        steps: [
+          { order: "x" },
+          null,
+          { name: "B", parallelGroup: 3 },
+          { name: "L", stepType: "loop", steps: "not yet" },
+          { name: "C", stepType: "lo" },
+        ],
+      }),
+    ).toEqual([
       { name: "(step 1 has no name)" },
       { name: "B" },
+      { name: "L", stepType: "loop", steps: [] },
+      { name: "C" },
     ]);
   });
 });

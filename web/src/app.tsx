@@ -38,7 +38,10 @@ const ROUTES: Route[] = [
     (p) => <OrchestrationPage orchestrationId={p.orchestrationId ?? ""} />,
   ],
   ["/executions", () => <ExecutionsPage />],
-  ["/executions/:executionId", (p) => <ExecutionPage executionId={p.executionId ?? ""} />],
+  [
+    "/executions/:executionId",
+    (p) => <ExecutionPage key={p.executionId} executionId={p.executionId ?? ""} />,
+  ],
   ["/keys", () => <ApiKeysPage />],
   ["/console", () => <ConsolePage />],
 ];

@@ -13,7 +13,13 @@ export interface E2E {
   models: ModelServer;
   account: { team: string; email: string; password: string };
   /** Filled in as the journeys create things. */
-  ids: { perOrchestration?: string; slowOrchestration?: string; perExecution?: string };
+  ids: {
+    perOrchestration?: string;
+    slowOrchestration?: string;
+    perExecution?: string;
+    /** The flaky run that failed and was resumed, which the re-run journey starts again. */
+    resumedExecution?: string;
+  };
 }
 
 /** Client-side navigation through the address bar would reload the app; this uses the app's links. */
@@ -42,4 +48,24 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * Calls a tRPC mutation from the page, with the signed-in session's cookie, for setup a journey is not
+ * about (a role with a particular model, say). Answers the procedure's result.
+ */
+export async function callMutation(page: Page, procedure: string, input: unknown): Promise<unknown> {
+  const answer = await page.evaluate(
+    async ({ procedure, input }) => {
+      const response = await fetch(`/trpc/${procedure}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(input),
+      });
+      return { ok: response.ok, body: await response.text() };
+    },
+    { procedure, input },
+  );
+  if (!answer.ok) throw new Error(`${procedure} failed: ${answer.body}`);
+  return (JSON.parse(answer.body) as { result: { data: unknown } }).result.data;
 }

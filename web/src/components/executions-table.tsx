@@ -1,4 +1,5 @@
-// A table of executions: status, orchestration, start time, duration; each row opens the execution.
+// A table of executions: status, orchestration, start time, duration; each row opens the execution (a
+// child run started by an orchestration step links to its parent too).
 import { formatDateTime, formatDuration, shortId } from "../lib/format";
 import { Link } from "../lib/router";
 import type { ExecutionSummary } from "../lib/trpc";
@@ -27,6 +28,14 @@ export function ExecutionsTable({ items, caption }: { items: readonly ExecutionS
               <td>
                 <Link to={`/executions/${execution.id}`}>{execution.orchestrationName}</Link>{" "}
                 <span className="muted">v{execution.orchestrationVersion}</span>
+                {execution.parentExecutionId ? (
+                  <div className="muted">
+                    child of{" "}
+                    <Link to={`/executions/${execution.parentExecutionId}`} className="mono">
+                      {shortId(execution.parentExecutionId)}
+                    </Link>
+                  </div>
+                ) : null}
               </td>
               <td>{formatDateTime(execution.startedAt ?? execution.createdAt)}</td>
               <td>

@@ -1,74 +1,27 @@
-// The flow as a graph (React Flow): stages left to right, parallel steps side by side in a group, and on
-// each step its role, condition, retry/timeout settings and, during a run, its live status.
+// The flow as a graph (React Flow): stages left to right, parallel steps side by side in a group, loops,
+// forEach and branches as frames around their bodies, and on each step its settings and, during a run,
+// its live status (node kinds in flow-nodes.tsx).
 import {
   Background,
   Controls,
-  Handle,
-  type NodeProps,
   type NodeTypes,
-  Position,
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
 } from "@xyflow/react";
 import { useEffect, useMemo, useRef, useState } from "react";
-import {
-  type FlowNode,
-  type GroupNodeData,
-  layoutFlow,
-  type StepLive,
-  type StepNodeData,
-} from "../lib/flow-layout";
-import { conditionText, type GraphStep, retryText } from "../lib/flow-steps";
-import { formatDuration, plural } from "../lib/format";
-import { StatusBadge } from "./ui";
+import { boxHeight, chooseDirection } from "../lib/flow-fit";
+import { type ContainerNodeData, type FlowNode, layoutFlow } from "../lib/flow-layout";
+import { type GraphStep, stepsWithKeys } from "../lib/flow-steps";
+import type { RunView } from "../lib/run-view";
+import { ArmNode, ContainerNode, FlowActions, GroupFrame, StepNode } from "./flow-nodes";
 
-function StepNode({ data }: NodeProps<Extract<FlowNode, { type: "step" }>>) {
-  const { step, live, issueCount, selected, across } = data as StepNodeData;
-  const condition = conditionText(step);
-  const outputs = Object.keys(step.outputMapping ?? {});
-  return (
-    <div
-      className={`flow-step ${live ? `flow-status-${live.waitingForRetry ? "waiting_retry" : live.status}` : ""} ${issueCount ? "has-issues" : ""} ${selected ? "is-selected" : ""}`}
-      data-step={step.name}
-      data-status={live?.status}
-    >
-      <Handle type="target" position={across ? Position.Top : Position.Left} isConnectable={false} />
-      <div className="flow-step-head">
-        <strong title={step.name}>{step.name}</strong>
-        {live ? <StatusBadge status={live.waitingForRetry ? "waiting_retry" : live.status} /> : null}
-      </div>
-      <div className="flow-step-line" title={step.roleName ?? "no role: the default system prompt"}>
-        {step.roleName ? `role ${step.roleName}` : "no role"}
-      </div>
-      {condition ? (
-        <div className="flow-step-line condition" title={condition}>
-          {condition}
-        </div>
-      ) : null}
-      <div className="flow-step-line muted" title={retryText(step)}>
-        {retryText(step)}
-      </div>
-      {live ? (
-        <div className="flow-step-line muted">
-          {plural(live.attempts, "attempt")} · {formatDuration(live.durationMs)}
-        </div>
-      ) : outputs.length ? (
-        <div className="flow-step-line muted" title={outputs.join(", ")}>
-          → {outputs.join(", ")}
-        </div>
-      ) : null}
-      {issueCount ? <div className="flow-step-issues">{plural(issueCount, "problem")}</div> : null}
-      <Handle type="source" position={across ? Position.Bottom : Position.Right} isConnectable={false} />
-    </div>
-  );
-}
-
-function GroupFrame({ data }: NodeProps<Extract<FlowNode, { type: "group-frame" }>>) {
-  return <div className="flow-group">{(data as GroupNodeData).label}</div>;
-}
-
-const NODE_TYPES: NodeTypes = { step: StepNode, "group-frame": GroupFrame };
+const NODE_TYPES: NodeTypes = {
+  step: StepNode,
+  container: ContainerNode,
+  arm: ArmNode,
+  "group-frame": GroupFrame,
+};
 
 function FitOnChange({ signature }: { signature: string }) {
   const flow = useReactFlow();
@@ -83,15 +36,16 @@ function FitOnChange({ signature }: { signature: string }) {
 
 interface FlowGraphProps {
   steps: readonly GraphStep[];
-  live?: Map<string, StepLive>;
-  issueCounts?: Map<number, number>;
+  run?: RunView;
+  /** Problems per step key ("2", "2.*.0"). */
+  issueCounts?: Map<string, number>;
+  /** The selected step's key. */
   selected?: string | null;
-  onSelect?: (stepName: string) => void;
+  onSelect?: (key: string) => void;
+  /** Show another iteration or item of the loop or forEach at `key`. */
+  onPickSlot?: (key: string, slot: number) => void;
   label: string;
 }
-
-/** Below this width the flow is drawn top to bottom, so a phone shows it at a readable size. */
-const NARROW_PX = 640;
 
 function useWidth() {
   const ref = useRef<HTMLElement>(null);
@@ -106,26 +60,37 @@ function useWidth() {
   return { ref, width };
 }
 
-export function FlowGraph({ steps, live, issueCounts, selected, onSelect, label }: FlowGraphProps) {
+const keyOfNode = (node: FlowNode) =>
+  node.type === "step" || node.type === "container" ? (node.data as ContainerNodeData).key : undefined;
+
+export function FlowGraph({
+  steps,
+  run,
+  issueCounts,
+  selected,
+  onSelect,
+  onPickSlot,
+  label,
+}: FlowGraphProps) {
   const { ref, width } = useWidth();
-  const direction = width < NARROW_PX ? "TB" : "LR";
-  const layout = useMemo(
-    () =>
-      layoutFlow(steps, {
-        ...(live ? { live } : {}),
-        ...(issueCounts ? { issueCounts } : {}),
-        selected: selected ?? null,
-        direction,
-      }),
-    [steps, live, issueCounts, selected, direction],
-  );
-  // Tall enough for the fitted flow: its height at the zoom that fits its width, within bounds.
-  const scale = Math.min(1, (width - 40) / Math.max(1, layout.width));
-  const height =
-    direction === "TB"
-      ? Math.min(900, Math.max(260, layout.height * scale + 60))
-      : Math.min(560, Math.max(260, layout.height + 40));
-  const signature = `${steps.map((s) => `${s.name}|${s.order ?? ""}|${s.parallelGroup ?? ""}`).join(";")}`;
+  const layouts = useMemo(() => {
+    const options = {
+      ...(run ? { run } : {}),
+      ...(issueCounts ? { issueCounts } : {}),
+      selected: selected ?? null,
+    };
+    return {
+      LR: layoutFlow(steps, { ...options, direction: "LR" }),
+      TB: layoutFlow(steps, { ...options, direction: "TB" }),
+    };
+  }, [steps, run, issueCounts, selected]);
+  const direction = chooseDirection(layouts, width);
+  const layout = layouts[direction];
+  const height = boxHeight(layout, width, direction);
+  const actions = useMemo(() => (onPickSlot ? { pickSlot: onPickSlot } : {}), [onPickSlot]);
+  const signature = [...stepsWithKeys(steps)]
+    .map(({ step, key }) => `${key}|${step.name}|${step.order ?? ""}|${step.parallelGroup ?? ""}`)
+    .join(";");
   return (
     <section
       ref={ref}
@@ -136,32 +101,36 @@ export function FlowGraph({ steps, live, issueCounts, selected, onSelect, label 
       {steps.length === 0 ? (
         <p className="flow-empty">The graph appears here once the definition has steps.</p>
       ) : (
-        <ReactFlowProvider key={direction}>
-          <ReactFlow
-            nodes={layout.nodes}
-            edges={layout.edges}
-            nodeTypes={NODE_TYPES}
-            nodesDraggable={false}
-            nodesConnectable={false}
-            elementsSelectable={Boolean(onSelect)}
-            onNodeClick={(_, node) =>
-              node.type === "step" && onSelect?.((node.data as StepNodeData).step.name)
-            }
-            onSelectionChange={({ nodes: chosen }) => {
-              const node = chosen.find((n) => n.type === "step");
-              if (node) onSelect?.((node.data as StepNodeData).step.name);
-            }}
-            fitView
-            fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
-            minZoom={0.2}
-            zoomOnScroll={false}
-            preventScrolling={false}
-          >
-            <Background gap={20} />
-            <Controls showInteractive={false} />
-            <FitOnChange signature={signature} />
-          </ReactFlow>
-        </ReactFlowProvider>
+        <FlowActions.Provider value={actions}>
+          <ReactFlowProvider key={direction}>
+            <ReactFlow
+              nodes={layout.nodes}
+              edges={layout.edges}
+              nodeTypes={NODE_TYPES}
+              nodesDraggable={false}
+              nodesConnectable={false}
+              elevateNodesOnSelect={false}
+              elementsSelectable={Boolean(onSelect)}
+              onNodeClick={(_, node) => {
+                const key = keyOfNode(node);
+                if (key !== undefined) onSelect?.(key);
+              }}
+              onSelectionChange={({ nodes: chosen }) => {
+                const key = chosen.map(keyOfNode).find((k) => k !== undefined);
+                if (key !== undefined) onSelect?.(key);
+              }}
+              fitView
+              fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
+              minZoom={0.1}
+              zoomOnScroll={false}
+              preventScrolling={false}
+            >
+              <Background gap={20} />
+              <Controls showInteractive={false} />
+              <FitOnChange signature={signature} />
+            </ReactFlow>
+          </ReactFlowProvider>
+        </FlowActions.Provider>
       )}
     </section>
   );

@@ -1,15 +1,31 @@
-// The definition's problems grouped step by step ("Step 2 · Generate Code"), errors before warnings; each
-// entry jumps to its place in the editor.
-import { stepIndexOf } from "../lib/definition-check";
+// The definition's problems grouped step by step ("Step 2 · Generate Code", "Step 2 · Refinement › Critic"
+// for a step in a body), errors before warnings; each entry jumps to its place in the editor.
+import { stepKeyOf } from "../lib/definition-check";
+import { type GraphStep, stepsWithKeys } from "../lib/flow-steps";
 import type { EditorIssue } from "./definition-editor";
 
 interface IssueListProps {
   issues: readonly EditorIssue[];
-  stepNames: readonly string[];
+  steps: readonly GraphStep[];
   onPick: (issue: EditorIssue) => void;
 }
 
-export function IssueList({ issues, stepNames, onPick }: IssueListProps) {
+/** Each step key's position in the tree and its title: "Step 2 · Refinement › Critic". */
+function stepTitles(steps: readonly GraphStep[]) {
+  const titles = new Map<string, { position: number; title: string }>();
+  const names = new Map<string, string>();
+  for (const { step, key } of stepsWithKeys(steps)) {
+    const parent = key.includes(".")
+      ? key.slice(0, key.lastIndexOf(".", key.lastIndexOf(".") - 1))
+      : undefined;
+    const name = parent === undefined ? step.name : `${names.get(parent) ?? "?"} › ${step.name}`;
+    names.set(key, name);
+    titles.set(key, { position: titles.size, title: `Step ${Number.parseInt(key, 10) + 1} · ${name}` });
+  }
+  return titles;
+}
+
+export function IssueList({ issues, steps, onPick }: IssueListProps) {
   if (issues.length === 0) {
     return (
       <output className="notice notice-success issue-summary" data-testid="definition-ok">
@@ -17,16 +33,16 @@ export function IssueList({ issues, stepNames, onPick }: IssueListProps) {
       </output>
     );
   }
+  const titles = stepTitles(steps);
+  const placeOf = (issue: EditorIssue) => titles.get(stepKeyOf(issue.path, steps) ?? "");
   const groups = new Map<string, EditorIssue[]>();
   const sorted = [...issues].sort(
     (a, b) =>
-      (stepIndexOf(a.path) ?? -1) - (stepIndexOf(b.path) ?? -1) ||
+      (placeOf(a)?.position ?? -1) - (placeOf(b)?.position ?? -1) ||
       (a.severity === "error" ? -1 : 1) - (b.severity === "error" ? -1 : 1),
   );
   for (const issue of sorted) {
-    const index = stepIndexOf(issue.path);
-    const title =
-      index === undefined ? "Orchestration" : `Step ${index + 1} · ${stepNames[index] ?? "(unnamed)"}`;
+    const title = placeOf(issue)?.title ?? "Orchestration";
     groups.set(title, [...(groups.get(title) ?? []), issue]);
   }
   const errors = issues.filter((i) => i.severity === "error").length;

@@ -76,7 +76,10 @@ export function Spinner({ label = "Loading…" }: { label?: string }) {
 const STATUS_LABELS: Record<string, string> = {
   pending: "Pending",
   running: "Running",
+  waiting: "Waiting",
   waiting_retry: "Waiting to retry",
+  not_started: "Not run",
+  taken: "Taken",
   completed: "Completed",
   failed: "Failed",
   skipped: "Skipped",

@@ -5,6 +5,7 @@ import { formatPath } from "../../../worker/schemas/common";
 import { definitionWarnings } from "../../../worker/schemas/definition-warnings";
 import { orchestrationInputSchema } from "../../../worker/schemas/orchestration";
 import type { FieldIssue } from "./errors";
+import type { GraphStep } from "./flow-steps";
 
 export interface DefinitionCheck {
   /** The parsed JSON, when it parses (even if the schema rejects it): the graph draws from it. */
@@ -38,8 +39,52 @@ export function checkDefinition(text: string, roleNames: ReadonlySet<string> | u
   return { value, syntaxError: null, errors: [], warnings };
 }
 
-/** "steps[2].condition" → 2; anything outside a step → undefined. */
+/** "steps[2].condition" → 2 (the top-level step); anything outside a step → undefined. */
 export function stepIndexOf(path: string): number | undefined {
   const match = /^steps\[(\d+)\]/.exec(path);
   return match?.[1] ? Number(match[1]) : undefined;
+}
+
+const BODY_STEP = /^\.steps\[(\d+)\]/;
+const ARM_STEP = /^\.branches\[(\d+)\]\.steps\[(\d+)\]/;
+const OTHERWISE_STEP = /^\.otherwise\[(\d+)\]/;
+
+/**
+ * The innermost step an issue's path is about, as a step key: "steps[1].steps[0].roleName" → "1.*.0",
+ * "steps[1].branches[2].steps[0]" → "1.2.0", `otherwise` → the arm after the last branch.
+ */
+export function stepKeyOf(path: string, steps: readonly GraphStep[]): string | undefined {
+  const top = /^steps\[(\d+)\]/.exec(path);
+  if (!top?.[1]) return undefined;
+  let key = top[1];
+  let step = steps[Number(top[1])];
+  let rest = path.slice(top[0].length);
+  for (;;) {
+    const body = BODY_STEP.exec(rest);
+    const arm = ARM_STEP.exec(rest);
+    const otherwise = OTHERWISE_STEP.exec(rest);
+    const armCount = step?.arms?.length ?? 0;
+    const hasOtherwise = step?.arms?.at(-1)?.when === null;
+    const next = body
+      ? { slot: "*", index: Number(body[1]), step: step?.steps?.[Number(body[1])], length: body[0].length }
+      : arm
+        ? {
+            slot: arm[1],
+            index: Number(arm[2]),
+            step: step?.arms?.[Number(arm[1])]?.steps[Number(arm[2])],
+            length: arm[0].length,
+          }
+        : otherwise && hasOtherwise
+          ? {
+              slot: String(armCount - 1),
+              index: Number(otherwise[1]),
+              step: step?.arms?.at(-1)?.steps[Number(otherwise[1])],
+              length: otherwise[0].length,
+            }
+          : undefined;
+    if (!next?.step) return key;
+    key = `${key}.${next.slot}.${next.index}`;
+    step = next.step;
+    rest = rest.slice(next.length);
+  }
 }

@@ -12,7 +12,14 @@ export type RouterInputs = inferRouterInputs<AppRouter>;
 export type Role = RouterOutputs["role"]["list"][number];
 export type Orchestration = RouterOutputs["orchestrationManagement"]["get"];
 export type ExecutionStatus = RouterOutputs["orchestrationManagement"]["getExecutionStatus"];
-export type StepLog = ExecutionStatus["stepLogs"][number];
+type StepLogOfKind = ExecutionStatus["stepLogs"][number];
+type Block<K extends "loop" | "forEach" | "branch"> = Extract<StepLogOfKind, Record<K, unknown>>[K];
+/** One step instance's log; a container's progress block is there for its kind only. */
+export type StepLog = Omit<StepLogOfKind, "loop" | "forEach" | "branch"> & {
+  loop?: Block<"loop">;
+  forEach?: Block<"forEach">;
+  branch?: Block<"branch">;
+};
 export type ExecutionSummary = RouterOutputs["orchestrationManagement"]["listExecutions"]["items"][number];
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();

@@ -2,12 +2,12 @@
 // subscription (Server-Sent Events) writes every change into the same cache entry until the run ends.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
+import { TERMINAL_RUN_STATUSES } from "../../../durable-objects/engine/status";
 import { type ExecutionStatus, useTRPC } from "./trpc";
 
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
-
+/** A run in a final status (the engine's own list): nothing changes unless someone resumes it. */
 export function isTerminal(status: string | undefined): boolean {
-  return status !== undefined && TERMINAL.has(status);
+  return (TERMINAL_RUN_STATUSES as readonly (string | undefined)[]).includes(status);
 }
 
 export function useLiveExecution(executionId: string) {

@@ -1,52 +1,35 @@
-// One execution, live: its graph with each step's status, the timeline, the selected step's log, the
-// final output and context, and a cancel button while it runs. Updates arrive by push (SSE).
-import { useMutation, useQuery } from "@tanstack/react-query";
+// One execution, live: approvals waiting for a person, its graph with each step's status (a loop or
+// forEach drawn once, for the iteration or item picked), the timeline, the picked step's log, the final
+// output and context; cancel, resume and re-run. Updates arrive by push (SSE).
+import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
-import { ConfirmDialog } from "../components/dialog";
+import { ApprovalPanel } from "../components/approval-panel";
 import { FlowGraph } from "../components/flow-graph";
 import { JsonBlock } from "../components/json-block";
-import { StepLog } from "../components/step-log";
+import { useRunActions } from "../components/run-actions";
+import { StepLog, StepNotRun } from "../components/step-log";
+import { StepPicker } from "../components/step-picker";
 import { Timeline } from "../components/timeline";
 import { ErrorNotice, PageHeader, Spinner, StatusBadge } from "../components/ui";
-import type { StepLive } from "../lib/flow-layout";
-import { type GraphStep, graphStepsOf } from "../lib/flow-steps";
+import { type GraphStep, graphStepsOf, isContainer, stepsWithKeys } from "../lib/flow-steps";
 import { formatCost, formatCount, formatDateTime, formatDuration } from "../lib/format";
 import { Link } from "../lib/router";
+import { liveOf, type Row, type RunView, stepsFromLogs, visibleRows, whereText } from "../lib/run-view";
 import { type ExecutionStatus, useTRPC } from "../lib/trpc";
 import { isTerminal, useLiveExecution } from "../lib/use-live-execution";
 import { useNow } from "../lib/use-now";
 import { useTitle } from "../lib/use-title";
 
-function liveOf(execution: ExecutionStatus, now: number): Map<string, StepLive> {
-  const live = new Map<string, StepLive>();
-  for (const step of execution.stepLogs) {
-    const first = step.attempts[0]?.startedAt;
-    const last = step.attempts.at(-1);
-    const end = last?.endedAt ? Date.parse(last.endedAt) : now;
-    live.set(step.name, {
-      status: step.status,
-      attempts: step.attempts.length,
-      durationMs: first ? end - Date.parse(first) : null,
-      waitingForRetry: step.waitingForRetry,
-    });
-  }
-  return live;
-}
-
 function stepsOf(execution: ExecutionStatus, definition: GraphStep[] | undefined): GraphStep[] {
-  if (definition && definition.length === execution.stepLogs.length) return definition;
-  // Without the pinned definition, stages still come from the status: same stage, same order.
-  return execution.stepLogs.map((step) => ({
-    name: step.name,
-    order: step.stage,
-    ...(step.roleName ? { roleName: step.roleName } : {}),
-    ...(step.parallelGroup ? { parallelGroup: step.parallelGroup } : {}),
-  }));
+  const topLevel = execution.stepLogs.filter((log) => log.parentId === null).length;
+  // Without the pinned definition, the tree still comes from the status (bodies as far as they ran).
+  return definition && definition.length === topLevel ? definition : stepsFromLogs(execution.stepLogs);
 }
 
-function Totals({ execution, now }: { execution: ExecutionStatus; now: number }) {
+function Totals({ execution, rows, now }: { execution: ExecutionStatus; rows: Row[]; now: number }) {
   const attempts = execution.stepLogs.flatMap((step) => step.attempts);
-  const done = execution.stepLogs.filter((s) => s.status === "completed" || s.status === "skipped").length;
+  const topLevel = rows.filter((row) => row.depth === 0);
+  const done = topLevel.filter((row) => ["completed", "skipped"].includes(row.live.status)).length;
   const started = execution.startedAt ? Date.parse(execution.startedAt) : undefined;
   const duration = execution.durationMs ?? (started && !isTerminal(execution.status) ? now - started : null);
   return (
@@ -61,7 +44,7 @@ function Totals({ execution, now }: { execution: ExecutionStatus; now: number })
       <dd>{formatDuration(duration)}</dd>
       <dt>Steps done</dt>
       <dd>
-        {done} of {execution.stepLogs.length}
+        {done} of {topLevel.length}
       </dd>
       <dt>Tokens in / out</dt>
       <dd>
@@ -74,24 +57,58 @@ function Totals({ execution, now }: { execution: ExecutionStatus; now: number })
   );
 }
 
+/** The step to show before the user picks one: what needs attention, else the last that ran. */
+function defaultRow(rows: readonly Row[]): Row | undefined {
+  const leaves = rows.filter((row) => !isContainer(row.step));
+  return (
+    leaves.find((row) => ["waiting", "running", "failed"].includes(row.live.status)) ??
+    leaves.findLast((row) => row.live.attempts > 0) ??
+    rows[0]
+  );
+}
+
+function LiveLine({
+  execution,
+  connection,
+}: {
+  execution: ExecutionStatus;
+  connection: ReturnType<typeof useLiveExecution>;
+}) {
+  return (
+    <div className="live-line" aria-live="polite">
+      {!connection.live ? (
+        <span className="muted">
+          Finished {formatDateTime(execution.finishedAt)}
+          {execution.resumes ? ` · resumed ${execution.resumes}×` : ""}
+        </span>
+      ) : connection.connection === "pending" ? (
+        <span className="badge live-badge">● Live</span>
+      ) : connection.connection === "error" ? (
+        <ErrorNotice
+          error={connection.connectionError}
+          onRetry={connection.retryLive}
+          title="Live updates stopped"
+        />
+      ) : (
+        <span className="badge status-waiting_retry">
+          {connection.connectionError ? "Connection lost, reconnecting…" : "Connecting…"}
+        </span>
+      )}
+    </div>
+  );
+}
+
 export function ExecutionPage({ executionId }: { executionId: string }) {
   const trpc = useTRPC();
-  const { query, live, connection, connectionError, retryLive, setStatus } = useLiveExecution(executionId);
+  const liveExecution = useLiveExecution(executionId);
+  const { query, live, setStatus } = liveExecution;
   const execution = query.data;
   const now = useNow(live);
-  const [selected, setSelected] = useState<string | null>(null);
-  const [confirmCancel, setConfirmCancel] = useState(false);
-  const cancel = useMutation(
-    trpc.orchestrationManagement.cancel.mutationOptions({
-      onSuccess: (status) => {
-        setStatus(status);
-        setConfirmCancel(false);
-      },
-    }),
-  );
+  const [selectedKey, setSelectedKey] = useState<string | null>(null);
+  const [slots, setSlots] = useState<ReadonlyMap<string, number>>(new Map());
+  const actions = useRunActions(executionId, execution, setStatus);
   useTitle(execution ? `${execution.orchestrationName} · ${execution.status}` : "Execution");
-  const liveSteps = useMemo(() => (execution ? liveOf(execution, now) : new Map()), [execution, now]);
-  // The version this run pinned, for each step's condition and retry settings on the graph.
+  // The version this run pinned: the nested structure (steps not started yet included) and settings.
   const pinned = useQuery({
     ...trpc.orchestrationManagement.get.queryOptions({
       nameOrId: execution?.orchestrationId ?? "",
@@ -101,18 +118,28 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
     retry: false,
     staleTime: Number.POSITIVE_INFINITY,
   });
-  const steps = useMemo(
-    () => (execution ? stepsOf(execution, pinned.data ? graphStepsOf(pinned.data) : undefined) : []),
-    [execution, pinned.data],
+  const definition = useMemo(() => (pinned.data ? graphStepsOf(pinned.data) : undefined), [pinned.data]);
+  const steps = useMemo(() => (execution ? stepsOf(execution, definition) : []), [execution, definition]);
+  const run: RunView = useMemo(
+    () => ({
+      live: execution ? liveOf(execution, now) : new Map(),
+      slots,
+      finished: isTerminal(execution?.status),
+    }),
+    [execution, now, slots],
   );
+  const rows = useMemo(() => visibleRows(steps, run), [steps, run]);
 
   if (query.isPending) return <Spinner label="Loading the execution…" />;
   if (!execution) return <ErrorNotice error={query.error} onRetry={() => void query.refetch()} />;
-  const shown =
-    execution.stepLogs.find((s) => s.name === selected) ??
-    execution.stepLogs.find((s) => s.status === "running" || s.status === "failed") ??
-    execution.stepLogs.findLast((s) => s.attempts.length > 0) ??
-    execution.stepLogs[0];
+  const shownKey = selectedKey ?? defaultRow(rows)?.key;
+  const shownRow = rows.find((row) => row.key === shownKey);
+  const shownStep = [...stepsWithKeys(steps)].find(({ key }) => key === shownKey)?.step;
+  const pickSlot = (key: string, slot: number) => {
+    setSlots((current) => new Map(current).set(key, slot));
+    if (!shownKey?.startsWith(`${key}.`)) setSelectedKey(`${key}.*.0`);
+  };
+  const { parent } = execution;
 
   return (
     <>
@@ -125,32 +152,21 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
         subtitle={
           <>
             Execution <span className="mono">{execution.id}</span> ·{" "}
+            {parent ? (
+              <>
+                started by step “{parent.stepName}” of{" "}
+                <Link to={`/executions/${parent.executionId}`}>its parent execution</Link> ·{" "}
+              </>
+            ) : null}
             <Link to={`/orchestrations/${execution.orchestrationId}`}>orchestration</Link> ·{" "}
             <Link to="/executions">all executions</Link>
           </>
         }
-        actions={
-          isTerminal(execution.status) ? null : (
-            <button type="button" className="button danger" onClick={() => setConfirmCancel(true)}>
-              Cancel execution
-            </button>
-          )
-        }
+        actions={actions.buttons}
       />
-      <div className="live-line" aria-live="polite">
-        {!live ? (
-          <span className="muted">Finished {formatDateTime(execution.finishedAt)}</span>
-        ) : connection === "pending" ? (
-          <span className="badge live-badge">● Live</span>
-        ) : connection === "error" ? (
-          <ErrorNotice error={connectionError} onRetry={retryLive} title="Live updates stopped" />
-        ) : (
-          <span className="badge status-waiting_retry">
-            {connectionError ? "Connection lost, reconnecting…" : "Connecting…"}
-          </span>
-        )}
-      </div>
-      <Totals execution={execution} now={now} />
+      {actions.notices}
+      <LiveLine execution={execution} connection={liveExecution} />
+      <Totals execution={execution} rows={rows} now={now} />
       {execution.error ? (
         <div
           className={`notice ${execution.status === "cancelled" ? "notice-warning" : "notice-error"}`}
@@ -159,38 +175,42 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
           <strong>{execution.status === "cancelled" ? "Cancelled" : "Failed"}:</strong> {execution.error}
         </div>
       ) : null}
+      <ApprovalPanel execution={execution} steps={steps} onStatus={setStatus} />
 
       <h2>Flow</h2>
       <FlowGraph
         steps={steps}
-        live={liveSteps}
-        selected={shown?.name ?? null}
-        onSelect={setSelected}
+        run={run}
+        selected={shownKey ?? null}
+        onSelect={setSelectedKey}
+        onPickSlot={pickSlot}
         label={`Flow of ${execution.orchestrationName} with each step's status`}
       />
       <h2>Timeline</h2>
-      <Timeline execution={execution} now={now} onSelect={setSelected} />
+      <Timeline execution={execution} rows={rows} now={now} onSelect={setSelectedKey} />
 
       <h2 id="steps-heading">Steps</h2>
       <div className="steps-split">
-        <nav aria-labelledby="steps-heading" className="step-picker">
-          <ul>
-            {execution.stepLogs.map((step) => (
-              <li key={step.name}>
-                <button
-                  type="button"
-                  className="step-pick"
-                  aria-pressed={shown?.name === step.name}
-                  onClick={() => setSelected(step.name)}
-                >
-                  <span>{step.name}</span>
-                  <StatusBadge status={step.waitingForRetry ? "waiting_retry" : step.status} />
-                </button>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        {shown ? <StepLog step={shown} /> : null}
+        <StepPicker
+          rows={rows}
+          run={run}
+          selectedKey={shownKey}
+          onSelect={setSelectedKey}
+          onPickSlot={pickSlot}
+          labelledBy="steps-heading"
+        />
+        {shownRow?.live.log ? (
+          <StepLog step={shownRow.live.log} where={whereText(shownRow.live.log.id, steps)} />
+        ) : shownStep ? (
+          <StepNotRun
+            name={shownStep.name}
+            why={
+              shownRow?.live.status === "pending" || (!shownRow && !run.finished)
+                ? "This step has not started here yet (in the iteration, item or branch arm shown)."
+                : "This step did not run here: its branch arm was not taken, or the run ended before it."
+            }
+          />
+        ) : null}
       </div>
 
       <div className="grid-2 results">
@@ -215,22 +235,6 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
           <JsonBlock value={execution.context} label="Context" />
         </section>
       </div>
-
-      <ConfirmDialog
-        open={confirmCancel}
-        title="Cancel this execution?"
-        confirmLabel="Cancel execution"
-        danger
-        busy={cancel.isPending}
-        onCancel={() => setConfirmCancel(false)}
-        onConfirm={() => cancel.mutate({ executionId })}
-      >
-        <p>
-          Running steps are stopped and marked cancelled; nothing later starts. Completed steps keep their
-          output.
-        </p>
-        <ErrorNotice error={cancel.error} />
-      </ConfirmDialog>
     </>
   );
 }

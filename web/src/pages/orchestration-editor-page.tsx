@@ -6,7 +6,7 @@ import { DefinitionEditor, type EditorHandle, type EditorIssue } from "../compon
 import { FlowGraph } from "../components/flow-graph";
 import { IssueList } from "../components/issue-list";
 import { ErrorNotice, PageHeader, Spinner } from "../components/ui";
-import { checkDefinition, stepIndexOf } from "../lib/definition-check";
+import { checkDefinition, stepKeyOf } from "../lib/definition-check";
 import { describeError, errorCode } from "../lib/errors";
 import { graphStepsOf } from "../lib/flow-steps";
 import { TEMPLATES, templateText } from "../lib/orchestration-templates";
@@ -71,10 +71,10 @@ export default function OrchestrationEditorPage({ orchestrationId }: { orchestra
       : check.warnings.map((i) => ({ ...i, severity: "warning" as const, source: "schema" as const }))),
     ...serverIssues,
   ];
-  const issueCounts = new Map<number, number>();
+  const issueCounts = new Map<string, number>();
   for (const issue of issues) {
-    const index = stepIndexOf(issue.path);
-    if (index !== undefined) issueCounts.set(index, (issueCounts.get(index) ?? 0) + 1);
+    const key = stepKeyOf(issue.path, steps);
+    if (key !== undefined) issueCounts.set(key, (issueCounts.get(key) ?? 0) + 1);
   }
 
   const onSaved = async (saved: Orchestration) => {
@@ -178,17 +178,14 @@ export default function OrchestrationEditorPage({ orchestrationId }: { orchestra
       <div className="editor-split">
         <section className="editor-pane" aria-label="Definition">
           <DefinitionEditor value={text} onChange={setText} issues={issues} handleRef={editorHandle} />
-          <IssueList
-            issues={issues}
-            stepNames={steps.map((s) => s.name)}
-            onPick={(issue) => editorHandle.current?.reveal(issue)}
-          />
+          <IssueList issues={issues} steps={steps} onPick={(issue) => editorHandle.current?.reveal(issue)} />
         </section>
         <section className="graph-pane" aria-label="Live graph">
           <FlowGraph steps={steps} issueCounts={issueCounts} label="Live graph of the definition" />
           <p className="muted">
-            Stages run left to right; steps in one box start together. Each step shows its role, condition,
-            retries and timeout.
+            Stages run left to right (top to bottom when that reads larger); steps in one box start together.
+            A loop, forEach or branch is a frame around the steps it runs. Each step shows its role or kind,
+            condition, retries and timeout.
           </p>
         </section>
       </div>
