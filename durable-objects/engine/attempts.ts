@@ -8,7 +8,7 @@ import { countedAttempts, retryDelayMs } from "./retry";
 import { scopeOf, scopeVarsOf } from "./scope";
 import { definitionOf, failInstance } from "./settle";
 import type { Transition } from "./transition";
-import { bodyOf, nodeOf, parentOf, stagesOfBody } from "./tree";
+import { bodyOf, nodeOf, parentOf, stageIndexOf, stagesOfBody } from "./tree";
 import type { JsonValue, StepError, StepInstance, Usage } from "./types";
 
 /** A step whose attempts were cut off by restarts more than this many times fails instead of looping forever. */
@@ -84,7 +84,7 @@ function previousOutputs(tx: Transition, id: string): Record<string, JsonValue> 
   const index = Number(id.slice(id.lastIndexOf(".") + 1));
   const stages = stagesOfBody(body);
   const siblingId = (i: number) => (parent ? `${parent.id}.${parent.slot}.${i}` : String(i));
-  for (let s = stages.findIndex((stage) => stage.includes(index)) - 1; s >= 0; s--) {
+  for (let s = stageIndexOf(body, index) - 1; s >= 0; s--) {
     const completed = (stages[s] ?? [])
       .map((i) => tx.get(siblingId(i)))
       .filter((found) => found?.status === "completed");

@@ -64,7 +64,9 @@ export function decide(
     for (const event of queue) applyEvent(tx, event);
     queue = [];
     if (tx.header.status === "running") {
-      for (const id of new Set([...due, ...tx.drainTouched()])) dueWork(tx, id);
+      // dueWork is idempotent, so an id in both lists costs a second look, not a second action.
+      for (const id of due) dueWork(tx, id);
+      for (const id of tx.drainTouched()) dueWork(tx, id);
       advance(tx);
     }
     due = tx.drainTouched();

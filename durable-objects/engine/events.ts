@@ -119,6 +119,7 @@ function keepTurns(tx: Transition, id: string, turns: AgentTurn[]): void {
  * completed outputs are kept.
  */
 function resume(tx: Transition): void {
+  tx.forgetProgress();
   tx.header.status = "running";
   tx.header.resumes = (tx.header.resumes ?? 0) + 1;
   delete tx.header.error;

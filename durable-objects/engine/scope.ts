@@ -2,7 +2,7 @@
 // around it, or the run's), and the variables its bodies bind — `iteration` of the innermost loop,
 // `item` and `index` of the innermost forEach. Pure: no storage, no clock, no network.
 import type { StepDefinition } from "./definition";
-import { ancestorsOf, nodeOf, ROOT } from "./tree";
+import { ancestorsOf, isTopLevel, nodeOf, ROOT } from "./tree";
 import type { JsonValue, Plan, StepInstance } from "./types";
 
 export interface ScopeVars {
@@ -10,6 +10,8 @@ export interface ScopeVars {
   item?: JsonValue;
   index?: number;
 }
+
+const NO_VARS: ScopeVars = Object.freeze({});
 
 const scopeCache = new WeakMap<readonly StepDefinition[], Map<string, string>>();
 
@@ -19,6 +21,7 @@ const scopeCache = new WeakMap<readonly StepDefinition[], Map<string, string>>()
  * after them; a forEach item's outputs are its own.
  */
 export function scopeOf(tx: { plan: Plan }, id: string): string {
+  if (isTopLevel(id)) return ROOT;
   let cache = scopeCache.get(tx.plan.steps);
   if (!cache) {
     cache = new Map();
@@ -39,6 +42,7 @@ export function scopeVarsOf(
   tx: { plan: Plan; get(id: string): StepInstance | undefined },
   id: string,
 ): ScopeVars {
+  if (isTopLevel(id)) return NO_VARS;
   const vars: ScopeVars = {};
   for (const ancestor of ancestorsOf(id)) {
     const kind = nodeOf(tx.plan.steps, ancestor.id)?.stepType;

@@ -26,6 +26,8 @@ export class Transition {
   private readonly changed = new Map<string, StepInstance>();
   private created = 0;
   private readonly touched = new Set<string>();
+  /** Per body run, how many leading stages the walk found finished in this decision. */
+  private readonly finishedStages = new Map<string, number>();
   private readonly contexts = new Map<string, Context>();
   /** Settled instances by the scope whose context they write, in settling order; built on first use. */
   private buckets: Map<string, StepInstance[]> | undefined;
@@ -70,6 +72,19 @@ export class Transition {
     this.touched.add(id);
     this.created += 1;
     return instance;
+  }
+
+  stagesFinished(body: string): number {
+    return this.finishedStages.get(body) ?? 0;
+  }
+
+  markStagesFinished(body: string, count: number): void {
+    this.finishedStages.set(body, count);
+  }
+
+  /** A resume reopens finished steps: the walk starts over. */
+  forgetProgress(): void {
+    this.finishedStages.clear();
   }
 
   /** Ids of the instances copied or created since the last call. */

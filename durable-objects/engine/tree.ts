@@ -11,6 +11,11 @@ export function childId(container: string, slot: number, index: number): string 
   return `${container}.${slot}.${index}`;
 }
 
+/** Whether `id` is a top-level step's instance (no container around it). */
+export function isTopLevel(id: string): boolean {
+  return !id.includes(".");
+}
+
 /** The container instance and slot an instance runs in; undefined at top level. */
 export function parentOf(id: string): { id: string; slot: number } | undefined {
   const last = id.lastIndexOf(".");
@@ -43,10 +48,24 @@ export function stagesOfBody(steps: readonly StepDefinition[]): number[][] {
   return stages;
 }
 
+const stageIndexCache = new WeakMap<readonly StepDefinition[], number[]>();
+/** Which stage of its body step `index` is in (-1 for an index the body does not have). */
+export function stageIndexOf(steps: readonly StepDefinition[], index: number): number {
+  let byIndex = stageIndexCache.get(steps);
+  if (!byIndex) {
+    byIndex = [];
+    for (const [s, stage] of stagesOfBody(steps).entries()) for (const i of stage) byIndex[i] = s;
+    stageIndexCache.set(steps, byIndex);
+  }
+  return byIndex[index] ?? -1;
+}
+
 const nodeCache = new WeakMap<readonly StepDefinition[], Map<string, StepDefinition | null>>();
 
 /** The definition of the step an instance runs; undefined for an id that fits no step of the tree. */
 export function nodeOf(root: readonly StepDefinition[], id: string): StepDefinition | undefined {
+  // Top-level steps, most of any run, need no lookup.
+  if (isTopLevel(id)) return root[Number(id)];
   let cache = nodeCache.get(root);
   if (!cache) {
     cache = new Map();

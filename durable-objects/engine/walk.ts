@@ -18,7 +18,7 @@ import { scopeOf, scopeVarsOf } from "./scope";
 import { completeInstance, failInstance, failRun, stopUnfinished } from "./settle";
 import { isFinished } from "./status";
 import type { Transition } from "./transition";
-import { bodyOf, childId, stagesOfBody } from "./tree";
+import { bodyOf, childId, ROOT, stagesOfBody } from "./tree";
 import type { StepInstance } from "./types";
 
 type BlockState =
@@ -32,7 +32,7 @@ const DONE: BlockState = { state: "done" };
 
 /** Moves the run forward: the top-level body, and the run's end once it is done or has failed. */
 export function advance(tx: Transition): void {
-  const result = advanceBlock(tx, tx.plan.steps, String);
+  const result = advanceBlock(tx, tx.plan.steps, String, ROOT);
   if (tx.header.status !== "running") return;
   if (result.state === "failed") failRun(tx, result.error, result.culprit);
   if (result.state === "done") {
@@ -42,8 +42,17 @@ export function advance(tx: Transition): void {
   }
 }
 
-function advanceBlock(tx: Transition, steps: readonly StepDefinition[], idOf: IdOf): BlockState {
-  for (const stage of stagesOfBody(steps)) {
+/** `body` names this run of the steps (ROOT, or "<container id>.<slot>") for the walk's progress memo. */
+function advanceBlock(
+  tx: Transition,
+  steps: readonly StepDefinition[],
+  idOf: IdOf,
+  body: string,
+): BlockState {
+  const stages = stagesOfBody(steps);
+  // Stages found finished earlier in this decision stay finished: a chain is not walked from its start again.
+  for (let s = tx.stagesFinished(body); s < stages.length; s++) {
+    const stage = stages[s] ?? [];
     let done = true;
     for (const index of stage) {
       const step = steps[index];
@@ -64,6 +73,7 @@ function advanceBlock(tx: Transition, steps: readonly StepDefinition[], idOf: Id
       if (!isFinished(instance)) done = false;
     }
     if (!done) return RUNNING;
+    tx.markStagesFinished(body, s + 1);
   }
   return DONE;
 }
@@ -99,7 +109,7 @@ function advanceContainer(tx: Transition, id: string, step: StepDefinition): voi
     case "branch": {
       const arm = instance.branch ?? 0;
       const body = bodyOf(step, arm) ?? [];
-      const result = advanceBlock(tx, body, (j) => childId(id, arm, j));
+      const result = advanceBlock(tx, body, (j) => childId(id, arm, j), `${id}.${arm}`);
       if (result.state === "failed") {
         failContainer(tx, id, result);
         return;
@@ -121,7 +131,7 @@ function advanceLoop(tx: Transition, id: string, step: LoopStep): void {
   for (;;) {
     const iteration = tx.get(id)?.iteration ?? 0;
     const idOf = (j: number) => childId(id, iteration, j);
-    const result = advanceBlock(tx, step.steps, idOf);
+    const result = advanceBlock(tx, step.steps, idOf, `${id}.${iteration}`);
     if (result.state === "failed") {
       failContainer(tx, id, result);
       return;
@@ -153,7 +163,7 @@ function advanceForEach(tx: Transition, id: string, step: ForEachStep, items: re
     const idOf = (j: number) => childId(id, item, j);
     const started = tx.get(idOf(first)) !== undefined;
     if (!started && active >= step.concurrency) break;
-    const result = advanceBlock(tx, step.steps, idOf);
+    const result = advanceBlock(tx, step.steps, idOf, `${id}.${item}`);
     if (result.state === "failed") {
       failContainer(tx, id, result);
       return;

@@ -4,7 +4,7 @@
 // started. `error` and `stepLogs` are what the guide's troubleshooting section reads.
 import { kindOf, type StepDefinition } from "../engine/definition";
 import { contextOf } from "../engine/transition";
-import { bodyOf, nodeOf, parentOf, stagesOfBody } from "../engine/tree";
+import { bodyOf, isTopLevel, nodeOf, parentOf, stageIndexOf, stagesOfBody } from "../engine/tree";
 import type { AttemptRecord, JsonValue, StepInstance } from "../engine/types";
 import type { Loaded } from "./store";
 
@@ -132,10 +132,7 @@ function stepLog(id: string, step: StepDefinition, found: StepInstance | undefin
     index,
     name: step.name,
     stepType: kindOf(step),
-    stage: Math.max(
-      0,
-      stagesOfBody(body).findIndex((stage) => stage.includes(index)),
-    ),
+    stage: Math.max(0, stageIndexOf(body, index)),
     roleName: "roleName" in step ? (step.roleName ?? null) : null,
     parallelGroup: step.parallelGroup ?? null,
     /** The container instance this one runs in, and its slot there (loop iteration, forEach item, branch arm). */
@@ -166,14 +163,19 @@ function stepLog(id: string, step: StepDefinition, found: StepInstance | undefin
 export type StepLog = ReturnType<typeof stepLog>;
 
 /** Instance ids in tree order: a container, then its slots in order, each with its body in order. */
-function byTreeOrder(a: string, b: string): number {
-  const pa = a.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return pa.length - pb.length;
+function inTreeOrder(ids: Iterable<string>): string[] {
+  const keyed = [...ids].map((id) => ({
+    id,
+    path: isTopLevel(id) ? [Number(id)] : id.split(".").map(Number),
+  }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < Math.min(a.path.length, b.path.length); i++) {
+      const d = (a.path[i] ?? 0) - (b.path[i] ?? 0);
+      if (d !== 0) return d;
+    }
+    return a.path.length - b.path.length;
+  });
+  return keyed.map((entry) => entry.id);
 }
 
 export function statusView(loaded: Loaded) {
@@ -181,7 +183,7 @@ export function statusView(loaded: Loaded) {
   const { header } = run;
   const ids = new Set([...plan.steps.keys()].map(String));
   for (const id of run.instances.keys()) ids.add(id);
-  const stepLogs = [...ids].sort(byTreeOrder).flatMap((id) => {
+  const stepLogs = inTreeOrder(ids).flatMap((id) => {
     const step = nodeOf(plan.steps, id);
     return step ? [stepLog(id, step, run.instances.get(id), loaded)] : [];
   });
