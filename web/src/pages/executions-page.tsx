@@ -1,13 +1,14 @@
 // Executions, newest first, filterable by status and orchestration, paged with "Show more".
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { RUN_STATUSES } from "../../../durable-objects/engine/status";
 import { ExecutionsTable } from "../components/executions-table";
 import { EmptyState, ErrorNotice, PageHeader, Spinner } from "../components/ui";
 import { Link } from "../lib/router";
 import { useTRPC, useTRPCClient } from "../lib/trpc";
 import { useTitle } from "../lib/use-title";
 
-const STATUSES = ["pending", "running", "completed", "failed", "cancelled"] as const;
+const STATUSES = RUN_STATUSES;
 type Status = (typeof STATUSES)[number];
 const PAGE_SIZE = 25;
 /** While something on screen runs, the list refreshes this often (the detail page is pushed live). */
