@@ -73,7 +73,13 @@ export function parsePath(source: string, allowLeadingBracket = false): ParseRes
       if (source.charAt(i) !== "]") return fail("expected ']'");
       i++;
     } else {
-      return fail(`unexpected '${ch}'`);
+      // "Sign-off.approved", "Generate Code.length": a name that is not an identifier needs brackets.
+      const start = Math.max(source.lastIndexOf(".", i) + 1, source.lastIndexOf("]", i) + 1);
+      const name = source.slice(start).split(/[.[]/)[0] ?? "";
+      const hint = /^[A-Za-z_$]/.test(name)
+        ? `; a name with spaces or punctuation goes in brackets: ['${name}']`
+        : "";
+      return { ok: false, error: `unexpected '${ch}' at position ${i + 1} of "${source}"${hint}` };
     }
   }
   return { ok: true, value: segments };

@@ -162,11 +162,26 @@ describe("parsePath", () => {
     ["a[1", "expected ']' at position 4"],
     ["a['b'", "expected ']' at position 6"],
     ["a['b", "unterminated quoted key at position 3"],
-    ["a b", "unexpected ' ' at position 2"],
-    ["a.b c", "unexpected ' ' at position 4"],
     ["9lives", "expected a name at position 1"],
   ])("refuses %j: %s", (source, error) => {
     expect(parsePath(source)).toEqual({ ok: false, error: `${error} of "${source}"` });
+  });
+
+  it.each([
+    [
+      "a b",
+      `unexpected ' ' at position 2 of "a b"; a name with spaces or punctuation goes in brackets: ['a b']`,
+    ],
+    [
+      "a.b c",
+      `unexpected ' ' at position 4 of "a.b c"; a name with spaces or punctuation goes in brackets: ['b c']`,
+    ],
+    [
+      "Sign-off.approved",
+      `unexpected '-' at position 5 of "Sign-off.approved"; a name with spaces or punctuation goes in brackets: ['Sign-off']`,
+    ],
+  ])("refuses %j and shows the bracketed name to write instead", (source, error) => {
+    expect(parsePath(source)).toEqual({ ok: false, error });
   });
 });
 
