@@ -189,11 +189,8 @@ export async function startChildExecution(
   entry: Extract<OutboxEntry, { type: "start_child" }>,
 ): Promise<ChildStart> {
   const depth = (parentMeta.depth ?? 0) + 1;
-  const refuse = (error: string): ChildStart => ({
-    ok: false,
-    final: true,
-    error: `step "${entry.stepName}": ${error}`,
-  });
+  // The engine puts the step's name in front ("step "X" failed after 1 attempt: ...").
+  const refuse = (error: string): ChildStart => ({ ok: false, final: true, error });
   if (depth > CHILD_DEPTH_MAX)
     return refuse(
       `starting "${entry.orchestrationId}" would nest executions ${depth} deep; the limit is ${CHILD_DEPTH_MAX}`,

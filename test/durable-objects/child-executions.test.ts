@@ -188,7 +188,7 @@ describe("orchestration step", () => {
     expect(step.attempts).toHaveLength(1);
     expect(step.attempts[0]?.errorKind).toBe("config");
     expect(status.error).toMatch(
-      /^step "Delegate" failed after 1 attempt: step "Delegate": .*"Nowhere".*not found/,
+      /^step "Delegate" failed after 1 attempt: orchestration "Nowhere" was not found$/,
     );
     const listed = await trpc.orchestrationManagement.listExecutions.query({ parentExecutionId: status.id });
     expect(listed.items).toEqual([]);
@@ -332,7 +332,7 @@ describe("orchestration step options", () => {
     expect([status.context.Pinned, status.context.Current]).toEqual(["v1", "v2"]);
     expect(status.context["No such version"]).toEqual({
       error:
-        'step "No such version" failed after 1 attempt: step "No such version": version 7 of orchestration "Child flow" was not found',
+        'step "No such version" failed after 1 attempt: version 7 of orchestration "Child flow" was not found',
     });
   });
 
@@ -371,12 +371,10 @@ describe("orchestration step options", () => {
 
     expect(status.status).toBe("completed");
     expect(status.context.A).toEqual({
-      error:
-        'step "A" failed after 1 attempt: step "A": orchestration "Off" is inactive; set isActive: true to run it',
+      error: 'step "A" failed after 1 attempt: orchestration "Off" is inactive; set isActive: true to run it',
     });
     expect(status.context.B).toEqual({
-      error:
-        'step "B" failed after 1 attempt: step "B": cannot start: missing role(s) "Ghost"; create them first',
+      error: 'step "B" failed after 1 attempt: cannot start: missing role(s) "Ghost"; create them first',
     });
     // Neither child ever existed, so neither step links to one.
     expect(logNamed(status, "A").attempts.map((a) => a.childExecutionId)).toEqual([null]);
@@ -448,13 +446,14 @@ describe("nesting depth", () => {
 
     const status = await runToEnd(trpc, top.id);
 
-    const refusal = 'step "Call L6": starting "L6" would nest executions 6 deep; the limit is 5';
+    const refusal =
+      'step "Call L6" failed after 1 attempt: starting "L6" would nest executions 6 deep; the limit is 5';
     expect(status.status).toBe("failed");
     expect(status.error).toContain(refusal);
     const runs = (await trpc.orchestrationManagement.listExecutions.query({})).items;
     expect(runs.map((run) => run.orchestrationName).sort()).toEqual(["L0", "L1", "L2", "L3", "L4", "L5"]);
     const l5 = await statusOf(trpc, runs.find((run) => run.orchestrationName === "L5")?.id ?? "");
     expect(l5).toMatchObject({ status: "failed", depth: 5 });
-    expect(logNamed(l5, "Call L6").error).toBe(`step "Call L6" failed after 1 attempt: ${refusal}`);
+    expect(logNamed(l5, "Call L6").error).toBe(refusal);
   });
 });
