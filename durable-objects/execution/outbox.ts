@@ -24,11 +24,7 @@ export interface OutboxHost {
 export function owedBy(meta: ExecutionMeta, decision: Decision): OutboxEntry[] {
   const owed: OutboxEntry[] = [];
   for (const command of decision.commands) {
-    if (command.type === "start_child") {
-      const { type: _, ...start } = command;
-      owed.push({ type: "start_child", ...start });
-    }
-    if (command.type === "cancel_child") owed.push(command);
+    if (command.type === "start_child" || command.type === "cancel_child") owed.push(command);
     if (command.type === "status_changed" && meta.parent && isTerminal(command.status)) {
       const result = childResultOf(meta.executionId, decision.header);
       owed.push({ type: "notify_parent", parent: meta.parent, executionId: meta.executionId, result });

@@ -212,7 +212,7 @@ export async function startChildExecution(
   };
   const started = await executionStub(env, entry.executionId).start({
     ...startRequest(data, entry.executionId, prepared, { parent, depth }),
-    input: entry.input as JsonValue,
+    input: entry.input,
     indexed: false,
   });
   return started.ok ? { ok: true } : { ok: false, final: false, error: started.error };

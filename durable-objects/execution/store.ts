@@ -12,6 +12,7 @@
 import { headerFromStored, instanceFromStored, type RunHeaderV1, type StepRunV1 } from "../engine/migrate";
 import type {
   ChildResult,
+  Command,
   Decision,
   Plan,
   RunHeader,
@@ -42,18 +43,9 @@ export interface ExecutionMeta {
   depth?: number;
 }
 
+/** The engine's commands to start or cancel a child, kept as they were given, and the notice to a parent. */
 export type OutboxEntry =
-  | {
-      type: "start_child";
-      instance: string;
-      attempt: number;
-      executionId: string;
-      stepName: string;
-      orchestrationId: string;
-      version?: number;
-      input: unknown;
-    }
-  | { type: "cancel_child"; executionId: string; reason: string }
+  | Extract<Command, { type: "start_child" | "cancel_child" }>
   | { type: "notify_parent"; parent: ParentLink; executionId: string; result: ChildResult };
 
 export interface Loaded {

@@ -79,7 +79,8 @@ describe("a crash around a child execution", () => {
     await expectIndexMatches(end);
   });
 
-  it("while the child starts (child_started): the repeated start finds it, one child runs", async () => {
+  /** The parent dies as its child's start arrives (child_started); the child's own step is held. */
+  async function crashAsChildStarts() {
     const rig = await crashRig(parentFlow, [childFlow]);
     const [a, inner] = [rig.model.hold("A"), rig.model.hold("Inner")];
     const executionId = await rig.execute();
@@ -87,6 +88,11 @@ describe("a crash around a child execution", () => {
     armFault(executionId, "child_started");
     a.release();
     await crashed(executionId);
+    return { rig, inner, executionId };
+  }
+
+  it("while the child starts (child_started): the repeated start finds it, one child runs", async () => {
+    const { rig, inner, executionId } = await crashAsChildStarts();
     const [child] = await childrenOf(rig.trpc, executionId);
     expect(child?.parentExecutionId).toBe(executionId);
     expect(await outboxOf(executionId)).toHaveLength(1); // the start, not yet marked delivered
@@ -105,13 +111,7 @@ describe("a crash around a child execution", () => {
   });
 
   it("cancelled after the child started, its start not yet marked delivered: the child is cancelled", async () => {
-    const rig = await crashRig(parentFlow, [childFlow]);
-    const [a, inner] = [rig.model.hold("A"), rig.model.hold("Inner")];
-    const executionId = await rig.execute();
-    await a.called();
-    armFault(executionId, "child_started");
-    a.release();
-    await crashed(executionId);
+    const { rig, inner, executionId } = await crashAsChildStarts();
     await inner.called();
     const [child] = await childrenOf(rig.trpc, executionId);
 
