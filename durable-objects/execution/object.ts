@@ -270,8 +270,8 @@ export class ExecutionObject extends DurableObject<Env> {
     return { now, runner: this.runner, newExecutionId: () => newId("exe") };
   }
 
-  private crashAt(point: FaultPoint, loaded: Loaded): void {
-    const mode = faultAt(loaded.meta.executionId, point);
+  private crashAt(point: FaultPoint, { meta }: Pick<Loaded, "meta">): void {
+    const mode = faultAt(meta.executionId, point);
     if (mode === "abort") this.ctx.abort(`fault injected at ${point}`);
     if (mode === "throw") throw new Error(`fault injected at ${point}`);
   }
@@ -283,11 +283,7 @@ export class ExecutionObject extends DurableObject<Env> {
 
   /** Writes `header` to the index row; false (logged) when the write failed, to be retried. */
   private tryProject(meta: Loaded["meta"], header: RunHeader): Promise<boolean> {
-    return tryProjectStatus(this.env.DB, meta, header, () => {
-      const mode = faultAt(meta.executionId, "before_projection");
-      if (mode === "abort") this.ctx.abort("fault injected at before_projection");
-      if (mode === "throw") throw new Error("fault injected at before_projection");
-    });
+    return tryProjectStatus(this.env.DB, meta, header, () => this.crashAt("before_projection", { meta }));
   }
 
   /**
