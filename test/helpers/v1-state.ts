@@ -1,6 +1,8 @@
-// Version-1 execution state (test/fixtures/v1-execution-storage.json: storage exactly as the engine before
-// the graph engine wrote it) planted in a new execution object of a fresh tenant, with the index row that
-// engine kept in D1, as if the run had been in flight when the new code shipped.
+// Execution state written by an earlier version of the code, captured as storage.list() returned it, planted
+// in a new execution object of a fresh tenant with the index row that version kept in D1, as if the run had
+// been in flight when the new code shipped. Version 1 (test/fixtures/v1-execution-storage.json: storage
+// exactly as the engine before the graph engine wrote it) is planted here; version 2 through
+// test/helpers/v2-state.ts, on the same `plantCapturedExecution`.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { WATCHDOG_MS } from "../../durable-objects/execution/object";
@@ -11,8 +13,8 @@ import { executionObject, StepModel } from "./crash";
 
 export type V1Situation = "chainHeldAtB" | "fanOutHeldAtM3" | "waitingRetry" | "chainCompleted";
 
-/** The parts of version-1 storage the rewrite touches; everything else is planted as captured. */
-interface V1Entries {
+/** The parts of captured storage (either version) the rewrite touches; everything else is planted as captured. */
+export interface CapturedEntries {
   header: {
     status: string;
     createdAt: number;
@@ -37,22 +39,35 @@ interface V1Entries {
   [key: string]: unknown;
 }
 
-interface V1Storage {
+/** One captured situation: the model its role used, the pending alarm, and every storage entry. */
+export interface CapturedStorage {
   model: string;
   alarm: number | null;
-  entries: V1Entries;
+  /** When the entries were listed (Date.now() inside the object); recorded from version 2 on. */
+  capturedAt?: number;
+  entries: CapturedEntries;
+}
+
+export interface PlantOptions {
+  /** Prefix of the tenant's label and of the new execution id ("v1" gives "exe_v1_..."). */
+  tag: string;
+  /**
+   * Moves every time the run recorded so that the capture happened this long before now (needs
+   * `capturedAt`). Without it times stay as captured: long past by the time a test runs.
+   */
+  writtenAgoMs?: number;
 }
 
 /**
- * Plants `situation` for a fresh tenant: its role "Worker" answered by a new StepModel, an orchestration
- * with the captured definition, and the captured storage rewritten to them (tenant, execution id,
- * orchestration, the role's id and model). A captured alarm is set a watchdog's length from now: its
- * recorded time has passed, and a past alarm would fire before the test could run it.
+ * Plants `captured` for a fresh tenant: its role "Worker" answered by a new StepModel, an orchestration
+ * with the captured definition, and the captured storage rewritten to them: every occurrence of the
+ * captured tenant, execution, orchestration, user and role ids and of the captured model (in the meta,
+ * the plan, attempt usage, approval decisions...) is replaced by the new one. A captured alarm is set a
+ * watchdog's length from now: its recorded time has passed, and a past alarm would fire before the test
+ * could run it.
  */
-export async function plantV1Execution(situation: V1Situation) {
-  const captured = (fixtures as unknown as Record<V1Situation, V1Storage>)[situation];
-  const entries = structuredClone(captured.entries);
-  const { trpc, tenant, user } = await newTenant("v1-state");
+export async function plantCapturedExecution(captured: CapturedStorage, options: PlantOptions) {
+  const { trpc, tenant, user } = await newTenant(`${options.tag}-state`);
   const model = new StepModel();
   const role = await trpc.role.create.mutate({
     name: "Worker",
@@ -60,31 +75,59 @@ export async function plantV1Execution(situation: V1Situation) {
     hyperparameters: { model: model.model },
   });
   const orchestration = await trpc.orchestrationManagement.create.mutate({
-    name: entries.meta.orchestrationName,
-    steps: entries.plan.steps,
+    name: captured.entries.meta.orchestrationName,
+    steps: captured.entries.plan.steps,
   });
-  const executionId = `exe_v1_${crypto.randomUUID().replaceAll("-", "")}`;
-  Object.assign(entries.meta, {
-    executionId,
-    tenantId: tenant.id,
-    orchestrationId: orchestration.id,
-    createdBy: `user:${user.id}`,
-  });
-  entries.plan.executionId = executionId;
-  for (const snapshot of Object.values(entries.plan.roles)) {
-    snapshot.id = role.id;
-    snapshot.hyperparameters.model = model.model;
+  const executionId = `exe_${options.tag}_${crypto.randomUUID().replaceAll("-", "")}`;
+  const { meta, plan } = captured.entries;
+  const renames = new Map<string, string>([
+    [meta.executionId, executionId],
+    [meta.tenantId, tenant.id],
+    [meta.orchestrationId, orchestration.id],
+    [meta.createdBy.replace(/^user:/, ""), user.id],
+    [captured.model, model.model],
+    ...Object.values(plan.roles).map((snapshot): [string, string] => [snapshot.id, role.id]),
+  ]);
+  const entries = renamed(captured.entries, renames);
+  if (options.writtenAgoMs !== undefined) {
+    if (captured.capturedAt === undefined) throw new Error("writtenAgoMs needs the capture's capturedAt");
+    shiftTimes(entries, Date.now() - options.writtenAgoMs - captured.capturedAt);
   }
   await runInDurableObject(executionObject(executionId), async (_, state) => {
     await state.storage.put(entries);
     if (captured.alarm !== null) await state.storage.setAlarm(Date.now() + WATCHDOG_MS);
   });
   await insertIndexRow(entries, orchestration.version);
-  return { trpc, model, executionId, entries };
+  return { trpc, model, executionId, entries, userId: user.id };
 }
 
-/** The executions row as the version-1 engine left it (its last projection). */
-async function insertIndexRow(entries: V1Entries, version: number): Promise<void> {
+/** A deep copy of `entries` with every string occurrence of each key of `renames` replaced by its value. */
+function renamed(entries: CapturedEntries, renames: Map<string, string>): CapturedEntries {
+  let text = JSON.stringify(entries);
+  for (const [from, to] of renames) text = text.replaceAll(from, to);
+  return JSON.parse(text) as CapturedEntries;
+}
+
+type Times = Record<string, unknown>;
+
+/** Moves the recorded times of the header and of every step record (attempts, retries, waits) by `delta`. */
+function shiftTimes(entries: CapturedEntries, delta: number): void {
+  const shift = (record: Times | undefined, keys: string[]) => {
+    for (const key of keys)
+      if (record && typeof record[key] === "number") record[key] = (record[key] as number) + delta;
+  };
+  shift(entries.header, ["createdAt", "startedAt", "finishedAt"]);
+  for (const [key, value] of Object.entries(entries)) {
+    if (!key.startsWith("step:")) continue;
+    const record = value as Times & { attempts?: Times[]; wait?: Times };
+    shift(record, ["retryAt"]);
+    shift(record.wait, ["since", "deadline", "until"]);
+    for (const attempt of record.attempts ?? []) shift(attempt, ["startedAt", "deadline", "endedAt"]);
+  }
+}
+
+/** The executions row as the capturing code left it (its last projection). */
+async function insertIndexRow(entries: CapturedEntries, version: number): Promise<void> {
   const { meta, header } = entries;
   await env.DB.prepare(
     `insert into executions (id, tenant_id, orchestration_id, orchestration_name, orchestration_version, status,
@@ -107,7 +150,13 @@ async function insertIndexRow(entries: V1Entries, version: number): Promise<void
     .run();
 }
 
+/** Plants version-1 `situation` (times as captured). */
+export function plantV1Execution(situation: V1Situation) {
+  const captured = (fixtures as unknown as Record<V1Situation, CapturedStorage>)[situation];
+  return plantCapturedExecution(captured, { tag: "v1" });
+}
+
 /** The captured final header of the completed chain: what a v1 chain that finishes now must end with. */
-export function capturedChainEnd(): V1Entries["header"] {
-  return (fixtures as unknown as Record<V1Situation, V1Storage>).chainCompleted.entries.header;
+export function capturedChainEnd(): CapturedEntries["header"] {
+  return (fixtures as unknown as Record<V1Situation, CapturedStorage>).chainCompleted.entries.header;
 }
