@@ -25,6 +25,8 @@ export default defineConfig(async () => {
   // runs after this config is evaluated, yet the Worker's OPENAI_BASE_URL binding must name its port now:
   // so the port is reserved here and handed to the setup through `provide`.
   const fakeOpenAiPort = await freePort();
+  // The same for @dwmkerr/mock-llm (test/helpers/mock-llm-server.ts), a third-party mock server.
+  const mockLlmPort = await freePort();
   return {
     root,
     plugins: [
@@ -42,8 +44,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       exclude: ["test/e2e/**"],
-      globalSetup: ["test/helpers/fake-openai-server.ts"],
-      provide: { fakeOpenAiPort },
+      globalSetup: ["test/helpers/fake-openai-server.ts", "test/helpers/mock-llm-server.ts"],
+      provide: { fakeOpenAiPort, mockLlmPort },
       setupFiles: ["test/helpers/apply-migrations.ts"],
     },
   };

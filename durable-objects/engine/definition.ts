@@ -63,6 +63,8 @@ export interface AgentStep extends StepCommon, Retries {
   inputMapping?: Record<string, JsonValue>;
   timeout: number;
   outputFormat: "auto" | "json" | "text";
+  /** A JSON Schema (draft 2020-12) the reply must match; implies a JSON reply. */
+  outputSchema?: Record<string, unknown>;
 }
 
 export interface LoopStep extends StepCommon {

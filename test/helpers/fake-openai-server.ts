@@ -22,17 +22,33 @@ declare module "vitest" {
  * - malformed: 200 with a body that is not JSON; nocontent: 200 JSON without choices
  * - truncated: 200 whose connection drops in the middle of the body
  * - badusage: 200 with "twelve chars" and usage fields of the wrong types
+ * With `stream: true` every behaviour that answers 200 with a reply streams it as server-sent events
+ * (see streamCompletion). Streaming behaviours, which echo like "ok" when not asked to stream:
+ * - stream: the echo in 4-character chunks, each event written in two halves (split mid-event, even
+ *   mid-character), a keep-alive comment first, CRLF line ends on every other event, a delay between events
+ *   (`[chunk-delay:N]` ms, default 10); the usage event last when stream_options.include_usage is set
+ * - streamdrop: two chunks, then the connection is destroyed (no finish_reason, no [DONE])
+ * - streamcut: two chunks, then the response ends cleanly but early (no finish_reason, no [DONE])
+ * - streamerror: one chunk, then an error event (as OpenAI sends mid-stream) and the end
+ * - streamhang: two chunks, then nothing; recorded as aborted when the client goes away
+ * - streamignored: answers `stream: true` with a plain JSON completion (a server without streaming)
+ * The request body (response_format included) is recorded as sent.
  * The test key is `[fake-key:<key>]` anywhere in a message; GET /__requests?key=<key> lists what was sent.
  */
 
 interface ChatBody {
   model?: unknown;
   messages?: { role?: unknown; content?: unknown }[];
+  stream?: unknown;
+  stream_options?: { include_usage?: unknown };
 }
 
 const KEY_PATTERN = /\[fake-key:([\w-]+)\]/;
 const FAIL_TIMES_PATTERN = /\[fail-times:(\d+)\]/;
 const DEFAULT_FAIL_TIMES = 2;
+const CHUNK_DELAY_PATTERN = /\[chunk-delay:(\d+)\]/;
+const DEFAULT_CHUNK_DELAY_MS = 10;
+const STREAM_CHUNK_CHARS = 4;
 
 const recordsByKey = new Map<string, RecordedRequest[]>();
 const callsByKeyAndModel = new Map<string, number>();
@@ -60,22 +76,129 @@ function sendJson(
   response.end(JSON.stringify(payload));
 }
 
-function sendCompletion(response: ServerResponse, body: ChatBody): number {
-  const texts = messageTexts(body);
+function echoOf(body: ChatBody): string {
   const lastUser = (body.messages ?? []).filter((m) => m.role === "user").at(-1)?.content;
-  const content = typeof lastUser === "string" ? lastUser : "";
+  return typeof lastUser === "string" ? lastUser : "";
+}
+
+function usageFor(body: ChatBody, content: string) {
+  const promptTokens = messageTexts(body).reduce((sum, text) => sum + text.length, 0);
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: content.length,
+    total_tokens: promptTokens + content.length,
+  };
+}
+
+function sendPlainCompletion(response: ServerResponse, body: ChatBody): number {
+  const content = echoOf(body);
   sendJson(response, 200, {
     id: "chatcmpl-fake",
     object: "chat.completion",
     model: body.model,
     choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-    usage: {
-      prompt_tokens: texts.reduce((sum, text) => sum + text.length, 0),
-      completion_tokens: content.length,
-      total_tokens: texts.reduce((sum, text) => sum + text.length, 0) + content.length,
-    },
+    usage: usageFor(body, content),
   });
   return 200;
+}
+
+function sendCompletion(response: ServerResponse, body: ChatBody): number {
+  if (body.stream === true) {
+    void streamCompletion(response, body, { chunks: Number.POSITIVE_INFINITY, split: false, delayMs: 0 });
+    return 200;
+  }
+  return sendPlainCompletion(response, body);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function chunkEvent(body: ChatBody, delta: Record<string, unknown>, finishReason: string | null) {
+  const choice = { index: 0, delta, finish_reason: finishReason };
+  return { id: "chatcmpl-fake", object: "chat.completion.chunk", model: body.model, choices: [choice] };
+}
+
+/** The SSE events of the echo reply: role, content chunks, finish, usage (if asked), [DONE]. */
+function streamEvents(body: ChatBody): string[] {
+  const content = echoOf(body);
+  const pieces: string[] = [];
+  for (let at = 0; at < content.length; at += STREAM_CHUNK_CHARS)
+    pieces.push(content.slice(at, at + STREAM_CHUNK_CHARS));
+  const events = [
+    chunkEvent(body, { role: "assistant", content: "" }, null),
+    ...pieces.map((piece) => chunkEvent(body, { content: piece }, null)),
+    chunkEvent(body, {}, "stop"),
+    ...(body.stream_options?.include_usage === true
+      ? [
+          {
+            id: "chatcmpl-fake",
+            object: "chat.completion.chunk",
+            choices: [],
+            usage: usageFor(body, content),
+          },
+        ]
+      : []),
+  ].map((event) => JSON.stringify(event));
+  return [...events, "[DONE]"];
+}
+
+interface StreamPlan {
+  /** How many events to send before `ending` (all of them when Infinity). */
+  chunks: number;
+  /** Write each event in two halves, split at its middle byte (which may fall inside a character). */
+  split: boolean;
+  delayMs: number;
+  ending?: "drop" | "end" | "error" | "hang";
+}
+
+async function streamCompletion(response: ServerResponse, body: ChatBody, plan: StreamPlan): Promise<void> {
+  response.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+  });
+  response.write(": keep-alive\n\n");
+  const events = streamEvents(body);
+  const sent = Math.min(plan.chunks, events.length);
+  for (const [index, data] of events.slice(0, sent).entries()) {
+    if (plan.delayMs > 0) await sleep(plan.delayMs);
+    if (response.destroyed) return;
+    const bytes = Buffer.from(`data: ${data}${index % 2 === 0 ? "\n\n" : "\r\n\r\n"}`, "utf8");
+    if (plan.split) {
+      const middle = Math.floor(bytes.length / 2);
+      response.write(bytes.subarray(0, middle));
+      await sleep(1);
+      response.write(bytes.subarray(middle));
+    } else response.write(bytes);
+  }
+  if (plan.ending === "drop") {
+    // destroy() discards what is still buffered: let the events already written reach the client first.
+    await sleep(20);
+    response.destroy();
+  } else if (plan.ending === "hang") return;
+  else {
+    if (plan.ending === "error")
+      response.write(
+        `data: ${JSON.stringify({ error: { message: "the fake upstream broke mid-stream", type: "server_error" } })}\n\n`,
+      );
+    response.end();
+  }
+}
+
+function streamed(plan: Omit<StreamPlan, "delayMs" | "split">): Behaviour {
+  return ({ response, body, record }) => {
+    if (body.stream !== true) return sendPlainCompletion(response, body);
+    if (plan.ending === "hang") watchForAbort(response, record);
+    const delayMs = Number(firstMatch(messageTexts(body), CHUNK_DELAY_PATTERN) ?? DEFAULT_CHUNK_DELAY_MS);
+    void streamCompletion(response, body, { ...plan, split: true, delayMs });
+    return 200;
+  };
+}
+
+function watchForAbort(response: ServerResponse, record: RecordedRequest) {
+  hanging.add(response);
+  response.on("close", () => {
+    hanging.delete(response);
+    record.abortedByClient = !response.writableEnded;
+  });
 }
 
 /** Counts calls per test key and model, so "the first time" means the first time in that test. */
@@ -118,11 +241,7 @@ const behaviours: Record<string, Behaviour> = {
       : fail(response, 500, "the fake upstream is flaky");
   },
   hang: ({ response, record }) => {
-    hanging.add(response);
-    response.on("close", () => {
-      hanging.delete(response);
-      record.abortedByClient = !response.writableEnded;
-    });
+    watchForAbort(response, record);
     return "hanging";
   },
   malformed: ({ response }) => {
@@ -149,6 +268,12 @@ const behaviours: Record<string, Behaviour> = {
     sendJson(response, 200, { id: "chatcmpl-fake", object: "chat.completion", choices: [] });
     return 200;
   },
+  stream: streamed({ chunks: Number.POSITIVE_INFINITY }),
+  streamdrop: streamed({ chunks: 3, ending: "drop" }),
+  streamcut: streamed({ chunks: 3, ending: "end" }),
+  streamerror: streamed({ chunks: 2, ending: "error" }),
+  streamhang: streamed({ chunks: 3, ending: "hang" }),
+  streamignored: ({ response, body }) => sendPlainCompletion(response, body),
 };
 
 function behave(response: ServerResponse, body: ChatBody, key: string, record: RecordedRequest) {

@@ -10,7 +10,7 @@ const KINDS = "agent, loop, forEach, branch, orchestration, approval, sleep";
 const LOOP_FIELDS =
   "name, order, parallelGroup, condition, outputMapping, continueOnError, stepType, steps, until, maxIterations";
 const AGENT_FIELDS =
-  "name, order, parallelGroup, condition, outputMapping, continueOnError, stepType, roleName, inputMapping, maxRetries, retryDelay, retryBackoff, timeout, outputFormat";
+  "name, order, parallelGroup, condition, outputMapping, continueOnError, stepType, roleName, inputMapping, maxRetries, retryDelay, retryBackoff, timeout, outputFormat, outputSchema";
 const SLEEP_FIELDS =
   "name, order, parallelGroup, condition, outputMapping, continueOnError, stepType, duration, until";
 

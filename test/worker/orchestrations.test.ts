@@ -541,6 +541,7 @@ describe("GET /schema/orchestration.json", () => {
         "retryBackoff",
         "timeout",
         "outputFormat",
+        "outputSchema",
       ],
       required: ["name"],
     },

@@ -63,6 +63,12 @@ interface AgentStep extends StepBase, Retries {
   /** ms per attempt, default 300000, at most ${STEP_TIMEOUT_MAX_MS}. */
   timeout?: number;
   outputFormat?: "auto" | "json" | "text";
+  /**
+   * A JSON Schema (draft 2020-12) the reply must match, e.g. { type: "object", properties: { score:
+   * { type: "number" } }, required: ["score"] }: sent as response_format json_schema where the model
+   * supports it; a reply that does not match fails the attempt (retryable). Implies a JSON reply.
+   */
+  outputSchema?: Record<string, JsonValue>;
 }
 
 /**

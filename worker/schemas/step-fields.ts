@@ -10,7 +10,8 @@ import {
   STEPS_MAX,
 } from "../../durable-objects/engine/limits";
 import { parseTemplate, SCOPE_ROOTS, stringLeaves } from "../../durable-objects/engine/templates";
-import { displayName, oneOf, recordOf, required } from "./common";
+import { checkJsonSchema } from "../models/output-schema";
+import { displayName, jsonSize, oneOf, recordOf, required } from "./common";
 import { conditionSchema, jsonSchemaValue } from "./condition";
 
 /** Context keys that step names and outputMapping keys may not take. */
@@ -104,6 +105,32 @@ export const inputMapping = recordOf(
 )
   .optional()
   .describe("The step's input: any JSON, with templates such as {{context.input.topic}} in its strings.");
+
+/** It goes with every request of the step (response_format or the system prompt), so it stays small. */
+export const OUTPUT_SCHEMA_MAX_BYTES = 32_000;
+const NOT_A_SCHEMA = 'must be a JSON Schema object such as { "type": "object", "properties": { ... } }';
+
+/** An agent step's outputSchema: a JSON Schema object, checked against the draft 2020-12 meta-schema. */
+export const outputSchema = z
+  .record(z.string(), jsonSchemaValue, {
+    error: (issue) => (issue.code === "invalid_type" ? NOT_A_SCHEMA : undefined),
+  })
+  .superRefine((schema, ctx) => {
+    if (jsonSize(schema) > OUTPUT_SCHEMA_MAX_BYTES) {
+      ctx.addIssue({ code: "custom", message: `must be at most ${OUTPUT_SCHEMA_MAX_BYTES} bytes as JSON` });
+      return;
+    }
+    const check = checkJsonSchema(schema);
+    if (check.ok) return;
+    for (const problem of check.problems)
+      ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+  })
+  .optional()
+  .describe(
+    "A JSON Schema (draft 2020-12) the reply must match: sent to the model as response_format json_schema " +
+      "where the model supports it, checked on return; a reply that does not match is a retryable failure. " +
+      "Implies a JSON reply.",
+  );
 
 export const retryFields = {
   maxRetries: z

@@ -32,6 +32,7 @@ import {
   INPUT_ROOTS,
   inputMapping,
   milliseconds,
+  outputSchema,
   retryFields,
   stepKind,
 } from "./step-fields";
@@ -48,8 +49,18 @@ const agentStep = stepKind(
     ...retryFields,
     timeout: milliseconds(1000, STEP_TIMEOUT_MAX_MS).default(DEFAULT_STEP_TIMEOUT_MS),
     outputFormat: oneOf(["auto", "json", "text"]).default("auto"),
+    outputSchema,
   },
   "A model call by a role (the default kind).",
+  (step, ctx) => {
+    checkCommonTemplates(step, ctx);
+    if (step.outputSchema !== undefined && step.outputFormat === "text")
+      ctx.addIssue({
+        code: "custom",
+        path: ["outputFormat"],
+        message: 'cannot be "text" with an outputSchema (the reply must be JSON): set "json" or leave it out',
+      });
+  },
 );
 
 const loopStep = stepKind(
@@ -263,6 +274,7 @@ export type StepInput =
         inputMapping?: Record<string, JsonValue>;
         timeout?: number;
         outputFormat?: "auto" | "json" | "text";
+        outputSchema?: Record<string, unknown>;
       })
   | (CommonInput & { stepType: "loop"; steps: StepInput[]; until?: ConditionInput; maxIterations: number })
   | (CommonInput & {
