@@ -29,8 +29,10 @@ interface RoleInput {
   description?: string;
   capabilities?: { needsCoding?: boolean; needsTools?: boolean; needsReasoning?: boolean };
   /** Defaults: 4096..128000 tokens. */
-  contextLimits?: { minContext?: number; maxContext?: number };
+  /** onOverflow: a step input over the limit fails the step ("fail", the default) or is cut ("truncate"). */
+  contextLimits?: { minContext?: number; maxContext?: number; onOverflow?: "fail" | "truncate" };
   /** Defaults: temperature 0.7, maxTokens 4096. model: a catalog id, or "openai:gpt-4o-mini". */
+  /** model: "<provider>:<model>" (one of the team's providers, or local / workers-ai / openai) or a bare id. */
   hyperparameters?: { temperature?: number; maxTokens?: number; topP?: number; model?: string };
   /** "meta" lets the role's agent code call these functions. */
   tools?: string[];
@@ -44,7 +46,7 @@ interface Role {
   description: string;
   basePrompt: string;
   capabilities: { needsCoding: boolean; needsTools: boolean; needsReasoning: boolean };
-  contextLimits: { minContext: number; maxContext: number };
+  contextLimits: { minContext: number; maxContext: number; onOverflow?: "fail" | "truncate" };
   hyperparameters: { temperature: number; maxTokens: number; topP?: number; model?: string };
   tools: string[];
   /** "user:<id>", "apiKey:<id>", or "role:<id>" (+ "/execution:<id>") for what agent code created. */

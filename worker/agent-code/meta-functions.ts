@@ -167,7 +167,8 @@ export async function invokeMeta(
 ): Promise<unknown> {
   if (!isMetaFunctionName(name))
     throw new TroupeError("NOT_FOUND", `there is no meta function ${String(name)}`);
-  const data = new TenantData(openDb(env.DB), { tenantId: props.tenantId, principal: principalOf(props) });
+  const actor = { tenantId: props.tenantId, principal: principalOf(props) };
+  const data = new TenantData(openDb(env.DB), actor, env);
   await authorize(data, props.roleId, name);
   const fn = FUNCTIONS[name];
   const parsed = fn.input.safeParse(parseArgument(payload));

@@ -1,7 +1,8 @@
 // A step whose role holds the `meta` tool: the model sees the meta API in its system prompt; when a reply
 // holds a ```ts block, the code runs in the tenant's sandbox and its logs, result and error go back to the
 // model, up to the configured number of turns. The step's output is the final reply. Every other role
-// goes straight to callModel. Never throws for an expected failure, like callModel.
+// goes straight to callModel (with the step's outputSchema; a meta role's replies hold code, so its schema
+// is only checked on the final reply, by the caller). Never throws for an expected failure, like callModel.
 import type {
   AgentTurn,
   AttemptResult,
@@ -31,6 +32,10 @@ export interface AgentStepContext {
   stepName: string;
   /** The attempt's deadline (epoch ms): no code run may outlast it. */
   deadline: number;
+  /** Streaming: the reply text so far, each time it grows (each turn's reply starts again from ""). */
+  onText?: (textSoFar: string) => void;
+  /** The step's outputSchema, sent to the provider for roles without `meta` (whose turns hold code). */
+  outputSchema?: Record<string, unknown>;
 }
 
 /** Stored turns are clipped: they live in the execution's Durable Object storage (2 MB per value). */
@@ -109,7 +114,11 @@ export async function callModelWithAgentCode(
   signal: AbortSignal,
   step: AgentStepContext,
 ): Promise<AttemptResult> {
-  if (!role?.tools.includes(META_TOOL)) return callModel(env, role, input, json, signal);
+  const streaming = step.onText ? { onText: step.onText } : {};
+  if (!role?.tools.includes(META_TOOL)) {
+    const schema = step.outputSchema ? { outputSchema: step.outputSchema } : {};
+    return callModel(env, role, input, json, signal, { tenantId: step.tenantId, ...streaming, ...schema });
+  }
   const maxTurns = maxTurnsOf(env);
   const [system, ...rest] = buildRequest(role, "", input, json).messages;
   const messages: ChatMessage[] = [
@@ -124,7 +133,10 @@ export async function callModelWithAgentCode(
   const turns: AgentTurn[] = [];
   let usage: Usage | undefined;
   for (let turn = 1; ; turn += 1) {
-    const reply = await callModelWithMessages(env, role, messages, json, signal);
+    const reply = await callModelWithMessages(env, role, messages, json, signal, {
+      tenantId: step.tenantId,
+      ...streaming,
+    });
     usage = addUsage(usage, reply.usage);
     if (!reply.ok) return { ok: false, error: reply.error, ...(usage ? { usage } : {}), turns };
     const code = firstCodeBlock(reply.text);

@@ -3,6 +3,8 @@
 import { and, asc, eq, inArray, like, or, sql } from "drizzle-orm";
 import { newId } from "../auth/crypto";
 import { conflict, invalid, notFound, uniqueViolation } from "../errors";
+import type { ModelEnv } from "../models/gateway";
+import { checkRoleModel } from "../models/resolve-role";
 import { formatPath } from "../schemas/common";
 import { normalizeRole, type RoleDefinition, type RoleInput, type RoleUpdates } from "../schemas/role";
 import type { Actor, Db } from "./client";
@@ -48,6 +50,8 @@ export class RoleStore {
   constructor(
     private readonly db: Db,
     private readonly actor: Actor,
+    /** Which models exist (the platform's part of the catalog); a role naming another is refused. */
+    private readonly modelEnv: ModelEnv,
   ) {}
 
   private get scope() {
@@ -118,6 +122,7 @@ export class RoleStore {
 
   async create(input: RoleInput): Promise<Role> {
     const definition = normalizeOrThrow(input);
+    await checkRoleModel(this.db, this.actor.tenantId, this.modelEnv, definition);
     const now = new Date();
     const id = newId("rol");
     try {
@@ -145,6 +150,9 @@ export class RoleStore {
   async update(roleId: string, updates: RoleUpdates): Promise<Role> {
     const current = await this.getById(roleId);
     const definition = normalizeOrThrow(updates, current, ["updates"]);
+    // Only a model being set is checked: a role whose provider went away can still be edited otherwise.
+    if (updates.hyperparameters?.model !== undefined)
+      await checkRoleModel(this.db, this.actor.tenantId, this.modelEnv, definition, ["updates"]);
     try {
       const [row] = await this.db
         .update(roles)

@@ -3,6 +3,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { RUN_STATUSES } from "../../durable-objects/engine/status";
+import { PROVIDER_KINDS, type ProviderModel } from "../schemas/provider";
 
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" })
@@ -192,4 +193,29 @@ export const agentRuns = sqliteTable(
     index("agent_runs_tenant_created_idx").on(t.tenantId, t.createdAt),
     index("agent_runs_tenant_execution_idx").on(t.tenantId, t.executionId),
   ],
+);
+
+/** A tenant's own model provider. Its API key is stored only encrypted (worker/providers/key-crypto.ts). */
+export const providers = sqliteTable(
+  "providers",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: PROVIDER_KINDS }).notNull(),
+    baseUrl: text("base_url"),
+    /** AES-GCM-256 of the key, base64; the key, IV and last 4 are all null for a keyless provider. */
+    apiKeyCiphertext: text("api_key_ciphertext"),
+    /** The 12-byte IV of this row's ciphertext, base64 (a new one on every write of the key). */
+    apiKeyIv: text("api_key_iv"),
+    apiKeyLast4: text("api_key_last4"),
+    /** PERSISTED CONTRACT v1: ProviderModel[] (worker/schemas/provider.ts) as JSON. */
+    models: text("models", { mode: "json" }).$type<ProviderModel[]>().notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("providers_tenant_name_unique").on(t.tenantId, t.name)],
 );

@@ -1,4 +1,6 @@
 // The one data-access entry for authenticated work: every store is bound to the actor's tenant.
+
+import type { ModelEnv } from "../models/gateway";
 import { tenantName } from "./accounts";
 import { AgentRunLog } from "./agent-runs";
 import { ApiKeyStore } from "./api-keys";
@@ -17,8 +19,9 @@ export class TenantData {
   constructor(
     readonly db: Db,
     readonly actor: Actor,
+    modelEnv: ModelEnv,
   ) {
-    this.roles = new RoleStore(db, actor);
+    this.roles = new RoleStore(db, actor, modelEnv);
     this.orchestrations = new OrchestrationStore(db, actor, this.roles);
     this.apiKeys = new ApiKeyStore(db, actor);
     this.executions = new ExecutionIndex(db, actor);

@@ -1,5 +1,8 @@
-// The model catalog: what each model can do and what it costs. A role's capabilities and context limits
-// pick the cheapest model that fits, unless hyperparameters.model names one.
+// The platform's model catalog: what each model can do and what it costs, and which of them this
+// deployment offers (env). Tenants' own models come from their providers (worker/db/providers.ts).
+import type { TenantModel } from "../db/providers";
+import type { ProviderModel } from "../schemas/provider";
+import type { ModelEnv } from "./gateway";
 export type ProviderName = "local" | "workers-ai" | "openai";
 
 export interface CatalogModel {
@@ -9,6 +12,9 @@ export interface CatalogModel {
   reasoning: boolean;
   tools: boolean;
   coding: boolean;
+  /** Accepts response_format json_schema. */
+  structuredOutput: boolean;
+  streaming: boolean;
   /** US dollars per million tokens. */
   priceIn: number;
   priceOut: number;
@@ -25,6 +31,8 @@ export const DEFAULT_CATALOG: CatalogModel[] = [
     reasoning: true,
     tools: true,
     coding: true,
+    structuredOutput: false,
+    streaming: false,
     priceIn: 0,
     priceOut: 0,
   },
@@ -35,6 +43,8 @@ export const DEFAULT_CATALOG: CatalogModel[] = [
     reasoning: false,
     tools: false,
     coding: false,
+    structuredOutput: false,
+    streaming: true,
     priceIn: 0.045,
     priceOut: 0.384,
   },
@@ -45,6 +55,8 @@ export const DEFAULT_CATALOG: CatalogModel[] = [
     reasoning: false,
     tools: true,
     coding: true,
+    structuredOutput: false,
+    streaming: true,
     priceIn: 0.293,
     priceOut: 2.253,
   },
@@ -55,6 +67,8 @@ export const DEFAULT_CATALOG: CatalogModel[] = [
     reasoning: false,
     tools: false,
     coding: true,
+    structuredOutput: false,
+    streaming: true,
     priceIn: 0.66,
     priceOut: 1.0,
   },
@@ -65,6 +79,8 @@ export const DEFAULT_CATALOG: CatalogModel[] = [
     reasoning: true,
     tools: false,
     coding: true,
+    structuredOutput: false,
+    streaming: true,
     priceIn: 0.497,
     priceOut: 4.881,
   },
@@ -75,6 +91,8 @@ export const DEFAULT_CATALOG: CatalogModel[] = [
     reasoning: true,
     tools: true,
     coding: true,
+    structuredOutput: false,
+    streaming: true,
     priceIn: 0.2,
     priceOut: 0.3,
   },
@@ -85,12 +103,123 @@ export const DEFAULT_CATALOG: CatalogModel[] = [
     reasoning: true,
     tools: true,
     coding: true,
+    structuredOutput: false,
+    streaming: true,
     priceIn: 0.35,
     priceOut: 0.75,
   },
 ];
 
-export function costUsd(model: CatalogModel | undefined, tokensIn: number, tokensOut: number): number {
+type OpenAiFacts = Pick<CatalogModel, "contextWindow" | "reasoning" | "priceIn" | "priceOut">;
+
+/** OpenAI's published prices (US dollars per million tokens, standard tier) and context windows. */
+const OPENAI_MODELS_KNOWN: Record<string, OpenAiFacts> = {
+  "gpt-4o-mini": { contextWindow: 128_000, reasoning: false, priceIn: 0.15, priceOut: 0.6 },
+  "gpt-4o": { contextWindow: 128_000, reasoning: false, priceIn: 2.5, priceOut: 10 },
+  "gpt-4.1": { contextWindow: 1_047_576, reasoning: false, priceIn: 2, priceOut: 8 },
+  "gpt-4.1-mini": { contextWindow: 1_047_576, reasoning: false, priceIn: 0.4, priceOut: 1.6 },
+  "gpt-4.1-nano": { contextWindow: 1_047_576, reasoning: false, priceIn: 0.1, priceOut: 0.4 },
+  o3: { contextWindow: 200_000, reasoning: true, priceIn: 2, priceOut: 8 },
+  "o3-mini": { contextWindow: 200_000, reasoning: true, priceIn: 1.1, priceOut: 4.4 },
+  "o4-mini": { contextWindow: 200_000, reasoning: true, priceIn: 1.1, priceOut: 4.4 },
+  "gpt-5": { contextWindow: 400_000, reasoning: true, priceIn: 1.25, priceOut: 10 },
+  "gpt-5-mini": { contextWindow: 400_000, reasoning: true, priceIn: 0.25, priceOut: 2 },
+  "gpt-5-nano": { contextWindow: 400_000, reasoning: true, priceIn: 0.05, priceOut: 0.4 },
+};
+
+export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
+
+/**
+ * A model of the platform's OpenAI-compatible endpoint. Priced from OpenAI's table, also when the endpoint
+ * is a router that spells it "openai/gpt-4o-mini"; an id not in the table (a local server's) costs 0.
+ */
+export function openAiModel(id: string): CatalogModel {
+  const known = OPENAI_MODELS_KNOWN[id.replace(/^openai\//, "")];
+  return {
+    id,
+    provider: "openai",
+    contextWindow: known?.contextWindow ?? 128_000,
+    reasoning: known?.reasoning ?? true,
+    tools: true,
+    coding: true,
+    structuredOutput: known !== undefined,
+    streaming: true,
+    priceIn: known?.priceIn ?? 0,
+    priceOut: known?.priceOut ?? 0,
+  };
+}
+
+/**
+ * Which ids the platform's OpenAI-compatible endpoint may be asked for: OPENAI_MODEL plus the comma list in
+ * OPENAI_MODELS, or any id with "*" (development and tests, where the endpoint is a local server).
+ * Unset means "*" for now, which is how it behaved before OPENAI_MODELS existed.
+ */
+export function openAiModelIds(env: ModelEnv): { anyId: boolean; ids: string[] } {
+  const listed = (env.OPENAI_MODELS ?? "").split(",").map((id) => id.trim());
+  const ids = [env.OPENAI_MODEL ?? DEFAULT_OPENAI_MODEL, ...listed.filter((id) => id && id !== "*")];
+  return { anyId: listed.includes("*"), ids: [...new Set(ids)] };
+}
+
+/**
+ * The platform models this deployment can call: the local model always, Workers AI's with the AI binding
+ * (or as the default provider), the OpenAI-compatible endpoint's when OPENAI_BASE_URL is set.
+ */
+export function platformCatalog(env: ModelEnv): CatalogModel[] {
+  const workersAi = env.AI !== undefined || env.DEFAULT_MODEL_PROVIDER === "workers-ai";
+  return [
+    ...DEFAULT_CATALOG.filter((m) => m.provider === "local" || workersAi),
+    ...(env.OPENAI_BASE_URL ? openAiModelIds(env).ids.map(openAiModel) : []),
+  ];
+}
+
+export function costUsd(
+  model: Pick<CatalogModel, "priceIn" | "priceOut"> | undefined,
+  tokensIn: number,
+  tokensOut: number,
+): number {
   if (!model) return 0;
   return (tokensIn * model.priceIn + tokensOut * model.priceOut) / 1_000_000;
+}
+
+/** One model the role form can pick: `ref` is what goes into hyperparameters.model. */
+export interface CatalogEntry {
+  ref: string;
+  source: "tenant" | "platform";
+  provider: string;
+  id: string;
+  contextWindow: number;
+  priceIn: number;
+  priceOut: number;
+  capabilities: ProviderModel["capabilities"];
+}
+
+/** The tenant's models first (by provider name), then the platform's this deployment offers. */
+export function modelCatalog(tenant: TenantModel[], env: ModelEnv): CatalogEntry[] {
+  const own = tenant.map(({ providerName, model }) => ({
+    ref: `${providerName}:${model.id}`,
+    source: "tenant" as const,
+    provider: providerName,
+    id: model.id,
+    contextWindow: model.contextWindow,
+    priceIn: model.priceIn,
+    priceOut: model.priceOut,
+    capabilities: model.capabilities,
+  }));
+  const platform = platformCatalog(env).map((m) => ({
+    ref: `${m.provider}:${m.id}`,
+    source: "platform" as const,
+    provider: m.provider,
+    id: m.id,
+    contextWindow: m.contextWindow,
+    priceIn: m.priceIn,
+    priceOut: m.priceOut,
+    capabilities: {
+      reasoning: m.reasoning,
+      tools: m.tools,
+      coding: m.coding,
+      structuredOutput: m.structuredOutput,
+      streaming: m.streaming,
+    },
+  }));
+  return [...own, ...platform];
 }

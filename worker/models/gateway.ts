@@ -1,11 +1,15 @@
-// Chooses the model for a step and calls its provider: the one place the engine's `call_model`
-// command becomes a network (or local) request. Returns the engine's AttemptResult, never throws for
-// an expected failure.
-import type { AttemptResult, JsonValue, RoleSnapshot } from "../../durable-objects/engine/types";
-import { type CatalogModel, costUsd, DEFAULT_CATALOG, LOCAL_MODEL, type ProviderName } from "./catalog";
+// Calls the model a step's role pinned at start (worker/models/resolve.ts): the one place the engine's
+// `call_model` command becomes a network (or local) request. The step input is held to the context limit
+// first; the reply is priced with the pinned model's prices. Returns the engine's AttemptResult, never
+// throws for an expected failure.
+import type { AttemptResult, JsonValue, PinnedModel, RoleSnapshot } from "../../durable-objects/engine/types";
+import { type ProviderAccess, providerAccess } from "../providers/provider-access";
+import { costUsd } from "./catalog";
 import { localProvider, localReply } from "./local";
 import { openAiProvider } from "./openai";
-import { runScript, SCRIPT_PREFIX } from "./scripted";
+import { modelOf } from "./resolve";
+import { fitContext } from "./resolve-context";
+import { runScript } from "./scripted";
 import type { ChatMessage, ModelProvider, ModelReply, ModelRequest } from "./types";
 import { type AiBinding, workersAiProvider } from "./workers-ai";
 
@@ -14,89 +18,27 @@ export interface ModelEnv {
   OPENAI_BASE_URL?: string;
   OPENAI_API_KEY?: string;
   OPENAI_MODEL?: string;
+  /** More platform OpenAI-compatible model ids (comma-separated); "*" accepts any id (development only). */
+  OPENAI_MODELS?: string;
   AI?: AiBinding;
+  /** Encrypts tenants' provider keys at rest (a secret in production; a fixed value in local dev). */
+  PROVIDER_KEYS_SECRET?: string;
+  /** "true" lets provider base URLs be plain http (local development and tests only). */
+  ALLOW_INSECURE_PROVIDER_URLS?: string;
+}
+
+/** A call may reach a tenant's provider, whose endpoint and key are read from D1. */
+export type GatewayEnv = ModelEnv & { DB: D1Database };
+
+export interface CallOptions {
+  tenantId: string;
+  /** Streaming: called with the whole reply text so far, each time it grows. */
+  onText?: (textSoFar: string) => void;
+  /** The step's outputSchema (a JSON Schema object): sent as response_format json_schema where supported. */
+  outputSchema?: Record<string, unknown>;
 }
 
 const DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant taking one step of a multi-step workflow.";
-
-function defaultProvider(env: ModelEnv): ProviderName {
-  const named = env.DEFAULT_MODEL_PROVIDER;
-  return named === "workers-ai" || named === "openai" ? named : "local";
-}
-
-function catalogFor(env: ModelEnv): CatalogModel[] {
-  const openAiModel = env.OPENAI_MODEL ?? "gpt-4o-mini";
-  return [
-    ...DEFAULT_CATALOG,
-    {
-      id: openAiModel,
-      provider: "openai",
-      contextWindow: 128_000,
-      reasoning: true,
-      tools: true,
-      coding: true,
-      priceIn: 0,
-      priceOut: 0,
-    },
-  ];
-}
-
-export interface ModelChoice {
-  provider: ProviderName | "script";
-  model: string;
-  entry?: CatalogModel;
-}
-
-/**
- * hyperparameters.model wins ("openai:gpt-4o-mini" picks the provider too; a bare id is looked up in the
- * catalog, else sent to the default provider); otherwise the cheapest catalog model of the default
- * provider that fits the role's context limits and capabilities.
- */
-export function chooseModel(role: RoleSnapshot | undefined, env: ModelEnv): ModelChoice {
-  const catalog = catalogFor(env);
-  const named = role?.hyperparameters.model;
-  if (named?.startsWith(SCRIPT_PREFIX)) return { provider: "script", model: named };
-  const provider = defaultProvider(env);
-  const prefixed = named === undefined ? undefined : /^(local|workers-ai|openai):(.+)$/.exec(named);
-  if (prefixed?.[1] && prefixed[2]) {
-    const id = prefixed[2];
-    const entry = catalog.find((m) => m.id === id && m.provider === prefixed[1]);
-    return { provider: prefixed[1] as ProviderName, model: id, ...(entry ? { entry } : {}) };
-  }
-  if (named) {
-    const entry = catalog.find((m) => m.id === named);
-    return entry ? { provider: entry.provider, model: named, entry } : { provider, model: named };
-  }
-  const own = catalog.filter((m) => m.provider === provider);
-  const needs = role?.capabilities;
-  const fits = (m: CatalogModel) => m.contextWindow >= (role?.contextLimits.minContext ?? 0);
-  const able = (m: CatalogModel) =>
-    (!needs?.needsReasoning || m.reasoning) &&
-    (!needs?.needsTools || m.tools) &&
-    (!needs?.needsCoding || m.coding);
-  const price = (m: CatalogModel) => m.priceIn + m.priceOut;
-  const ranked =
-    [own.filter((m) => fits(m) && able(m)), own.filter(fits), own].find((list) => list.length > 0) ?? [];
-  const entry = [...ranked].sort((a, b) => price(a) - price(b))[0];
-  return entry ? { provider, model: entry.id, entry } : { provider: "local", model: LOCAL_MODEL };
-}
-
-function providerFor(choice: ModelChoice, env: ModelEnv): ModelProvider | string {
-  switch (choice.provider) {
-    case "local":
-      return localProvider;
-    case "script":
-      return { name: "script", complete: runScript };
-    case "workers-ai":
-      return env.AI ? workersAiProvider(env.AI) : "the Workers AI binding (AI) is not configured";
-    case "openai":
-      return env.OPENAI_BASE_URL
-        ? openAiProvider(env.OPENAI_BASE_URL, env.OPENAI_API_KEY)
-        : "OPENAI_BASE_URL is not set";
-    default:
-      return choice.provider satisfies never;
-  }
-}
 
 export function buildRequest(
   role: RoleSnapshot | undefined,
@@ -121,10 +63,44 @@ export function buildRequest(
   };
 }
 
-function withCost(reply: ModelReply, choice: ModelChoice): AttemptResult {
+function withCost(reply: ModelReply, model: PinnedModel): AttemptResult {
   if (!reply.ok) return reply;
-  const cost = costUsd(choice.entry, reply.usage.tokensIn, reply.usage.tokensOut);
-  return { ok: true, text: reply.text, usage: { ...reply.usage, model: choice.model, costUsd: cost } };
+  const cost = costUsd(model, reply.usage.tokensIn, reply.usage.tokensOut);
+  return { ok: true, text: reply.text, usage: { ...reply.usage, model: model.id, costUsd: cost } };
+}
+
+/** The provider behind a tenant's endpoint: OpenAI-compatible REST, or the Workers AI binding. */
+export function tenantProvider(access: ProviderAccess, env: ModelEnv): ModelProvider | string {
+  if (access.baseUrl !== null) return openAiProvider(access.baseUrl, access.apiKey);
+  if (access.kind === "workers-ai")
+    return env.AI ? workersAiProvider(env.AI) : "the Workers AI binding (AI) is not configured";
+  return "the provider has no baseUrl";
+}
+
+function platformProvider(model: PinnedModel, env: ModelEnv): ModelProvider | string {
+  switch (model.kind) {
+    case "local":
+      return localProvider;
+    case "script":
+      return { name: "script", complete: runScript };
+    case "workers-ai":
+      return env.AI ? workersAiProvider(env.AI) : "the Workers AI binding (AI) is not configured";
+    case "openai-compatible":
+      return env.OPENAI_BASE_URL
+        ? openAiProvider(env.OPENAI_BASE_URL, env.OPENAI_API_KEY)
+        : "OPENAI_BASE_URL is not set";
+    default:
+      return model.kind satisfies never;
+  }
+}
+
+async function tenantProviderFor(
+  model: PinnedModel,
+  env: GatewayEnv,
+  tenantId: string,
+): Promise<ModelProvider | string> {
+  const found = await providerAccess(env, tenantId, model);
+  return found.ok ? tenantProvider(found.access, env) : found.message;
 }
 
 /**
@@ -139,37 +115,66 @@ export function instantReply(
   json: boolean,
 ): AttemptResult | undefined {
   if (role?.tools.includes("meta")) return undefined;
-  const choice = chooseModel(role, env);
-  if (choice.provider !== "local") return undefined;
-  return withCost(localReply(buildRequest(role, choice.model, input, json)), choice);
+  const model = modelOf(role, env);
+  if (model.kind !== "local") return undefined;
+  const request = buildRequest(role, model.id, input, json);
+  const fit = fitContext(request.messages, role, model, request.maxTokens);
+  if (!fit.ok) return fit;
+  return withCost(localReply({ ...request, messages: fit.messages }), model);
 }
 
 export async function callModel(
-  env: ModelEnv,
+  env: GatewayEnv,
   role: RoleSnapshot | undefined,
   input: JsonValue,
   json: boolean,
   signal: AbortSignal,
+  options: CallOptions,
 ): Promise<AttemptResult> {
-  return callModelWithMessages(env, role, buildRequest(role, "", input, json).messages, json, signal);
+  const { messages } = buildRequest(role, "", input, json);
+  return callModelWithMessages(env, role, messages, json, signal, options);
+}
+
+/** Streaming where the model streams; the step's outputSchema with whether the model takes json_schema. */
+function streamingFields(
+  model: PinnedModel,
+  options: CallOptions,
+): Pick<ModelRequest, "onText" | "responseSchema" | "structuredOutput"> {
+  return {
+    ...(options.onText && model.streaming ? { onText: options.onText } : {}),
+    ...(options.outputSchema
+      ? { responseSchema: options.outputSchema, structuredOutput: model.structuredOutput }
+      : {}),
+  };
 }
 
 /** A call with a whole conversation (a meta role's turns); `messages` starts with the system message. */
 export async function callModelWithMessages(
-  env: ModelEnv,
+  env: GatewayEnv,
   role: RoleSnapshot | undefined,
   messages: ChatMessage[],
   json: boolean,
   signal: AbortSignal,
+  options: CallOptions,
 ): Promise<AttemptResult> {
-  const choice = chooseModel(role, env);
-  const provider = providerFor(choice, env);
+  const model = modelOf(role, env);
+  const base = buildRequest(role, model.id, "", json);
+  const fit = fitContext(messages, role, model, base.maxTokens);
+  if (!fit.ok) return fit;
+  // A platform model is called without an await first: the request is on its way when this returns its
+  // promise (the crash tests' "during_call" point relies on it, as a real crash mid-call would).
+  const provider =
+    model.source === "platform"
+      ? platformProvider(model, env)
+      : await tenantProviderFor(model, env, options.tenantId);
   if (typeof provider === "string") {
-    return {
-      ok: false,
-      error: { kind: "config", message: `model "${choice.model}": ${provider}`, retryable: false },
-    };
+    const message = `model "${model.providerName}:${model.id}": ${provider}`;
+    return { ok: false, error: { kind: "config", message, retryable: false } };
   }
-  const request = { ...buildRequest(role, choice.model, "", json), messages };
-  return withCost(await provider.complete(request, signal), choice);
+  const request: ModelRequest = {
+    ...base,
+    messages: fit.messages,
+    ...streamingFields(model, options),
+  };
+  return withCost(await provider.complete(request, signal), model);
 }

@@ -1,7 +1,7 @@
 // The role (agent) definition as users write it, and its normalized stored form.
 // Accepts the usage guide's shapes verbatim, including the top-level `needsTools` of its first example.
 import { z } from "zod";
-import { displayName, idSchema, strictObject, uniqueBy } from "./common";
+import { displayName, idSchema, oneOf, strictObject, uniqueBy } from "./common";
 
 export const ROLE_NAME_MAX = 100;
 export const BASE_PROMPT_MAX_CHARS = 100_000;
@@ -21,9 +21,13 @@ const contextTokens = z
   .min(0, "must not be negative")
   .max(CONTEXT_TOKENS_MAX, `must be at most ${CONTEXT_TOKENS_MAX}`);
 
+/** What a step input over the context limit does: fail before the call (the default) or get trimmed. */
+export const CONTEXT_OVERFLOW_POLICIES = ["fail", "truncate"] as const;
+
 const contextLimitsInput = strictObject({
   minContext: contextTokens.optional(),
   maxContext: contextTokens.min(1, "must be at least 1").optional(),
+  onOverflow: oneOf(CONTEXT_OVERFLOW_POLICIES).optional(),
 });
 
 const hyperparametersInput = strictObject({
@@ -72,7 +76,11 @@ export const roleDefinitionSchema = z.object({
   description: z.string(),
   basePrompt: z.string(),
   capabilities: z.object({ needsCoding: z.boolean(), needsTools: z.boolean(), needsReasoning: z.boolean() }),
-  contextLimits: z.object({ minContext: z.int(), maxContext: z.int() }),
+  contextLimits: z.object({
+    minContext: z.int(),
+    maxContext: z.int(),
+    onOverflow: z.enum(CONTEXT_OVERFLOW_POLICIES).optional(),
+  }),
   hyperparameters: z.object({
     temperature: z.number(),
     maxTokens: z.int(),

@@ -72,7 +72,7 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
     case "apiKey": {
       const tenantId = caller.kind === "user" ? caller.tenant.id : caller.tenantId;
       const principal = caller.kind === "user" ? `user:${caller.user.id}` : `apiKey:${caller.keyId}`;
-      const data = new TenantData(openDb(ctx.env.DB), { tenantId, principal });
+      const data = new TenantData(openDb(ctx.env.DB), { tenantId, principal }, ctx.env);
       return next({ ctx: { ...ctx, caller, data } });
     }
     default:

@@ -4,6 +4,7 @@ import { agentRouter } from "./agent";
 import { apiKeyRouter } from "./api-key";
 import { authRouter } from "./auth";
 import { orchestrationRouter } from "./orchestration";
+import { providerRouter } from "./provider";
 import { roleRouter } from "./role";
 
 export const appRouter = router({
@@ -12,6 +13,7 @@ export const appRouter = router({
   role: roleRouter,
   orchestrationManagement: orchestrationRouter,
   agent: agentRouter,
+  provider: providerRouter,
 });
 
 export type AppRouter = typeof appRouter;
