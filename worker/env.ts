@@ -1,5 +1,6 @@
 // The Worker's bindings and variables, as declared in wrangler.toml, and the module's own exports
 // (so `ctx.exports` and `cloudflare:workers` are typed).
+import type { CallRunner } from "../durable-objects/call-runner/object";
 import type { ExecutionObject } from "../durable-objects/execution/object";
 import type { ModelEnv } from "./models/gateway";
 
@@ -7,6 +8,8 @@ export interface Env extends ModelEnv {
   DB: D1Database;
   ASSETS: Fetcher;
   EXECUTIONS: DurableObjectNamespace<ExecutionObject>;
+  /** One object per model call handed out by an execution (durable-objects/call-runner/). */
+  CALL_RUNNERS: DurableObjectNamespace<CallRunner>;
   /** Loads the tenant sandboxes agent code runs in (worker/agent-code/). */
   LOADER: WorkerLoader;
   /** Model turns per step for roles with the `meta` tool (optional; see worker/agent-code/limits.ts). */
@@ -17,7 +20,7 @@ declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("./index");
-      durableNamespaces: "ExecutionObject";
+      durableNamespaces: "ExecutionObject" | "CallRunner";
     }
   }
 }

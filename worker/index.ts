@@ -5,6 +5,7 @@ import { sweep } from "../durable-objects/execution/sweeper";
 import { app } from "./app";
 import type { Env } from "./env";
 
+export { CallRunner } from "../durable-objects/call-runner/object";
 export { ExecutionObject } from "../durable-objects/execution/object";
 export { MetaTools } from "./agent-code/meta-tools";
 

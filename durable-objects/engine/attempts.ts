@@ -9,7 +9,7 @@ import { scopeOf, scopeVarsOf } from "./scope";
 import { definitionOf, failInstance } from "./settle";
 import type { Transition } from "./transition";
 import { bodyOf, nodeOf, parentOf, stageIndexOf, stagesOfBody } from "./tree";
-import type { JsonValue, StepError, StepInstance, Usage } from "./types";
+import { dispatchedTo, type JsonValue, type StepError, type StepInstance, type Usage } from "./types";
 
 /** A step whose attempts were cut off by restarts more than this many times fails instead of looping forever. */
 export const MAX_INTERRUPTIONS = 5;
@@ -147,7 +147,7 @@ export function expireAttempt(tx: Transition, instance: StepInstance): void {
   const open = instance.attempts.at(-1);
   if (!open || open.outcome) return;
   if (wait?.kind === "call") {
-    if (open.runner !== tx.runner) {
+    if (open.runner !== tx.runner && dispatchedTo(open.runner) === undefined) {
       const message = "the attempt was cut off by a restart before its result was stored; it runs again";
       failAttempt(tx, instance.id, "interrupted", { kind: "interrupted", message, retryable: true });
     } else if (open.deadline <= tx.now) {

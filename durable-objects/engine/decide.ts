@@ -9,17 +9,18 @@ import { applyEvent } from "./events";
 import { completeInstance, definitionOf, failInstance } from "./settle";
 import { isSettled } from "./status";
 import { Transition } from "./transition";
-import type {
-  AttemptResult,
-  Command,
-  DecideContext,
-  Decision,
-  EngineEvent,
-  JsonValue,
-  Plan,
-  RunHeader,
-  RunState,
-  StepInstance,
+import {
+  type AttemptResult,
+  type Command,
+  type DecideContext,
+  type Decision,
+  DISPATCHED_PREFIX,
+  type EngineEvent,
+  type JsonValue,
+  type Plan,
+  type RunHeader,
+  type RunState,
+  type StepInstance,
 } from "./types";
 import { advance } from "./walk";
 
@@ -32,6 +33,11 @@ export interface DecideOptions {
   instant?: InstantReply;
   /** Outside an alarm no call may go out: such attempts are undone and left for the next alarm. */
   deferCalls?: boolean;
+  /**
+   * Which call runner a call goes to instead of this object, if any (asked once per call, in order): its
+   * attempt records that runner, so a restart of this object does not cut it off.
+   */
+  dispatch?: (command: Extract<Command, { type: "call_model" }>) => number | undefined;
 }
 
 /** A decision answers at most this many calls inline, then leaves the rest to the normal path. */
@@ -85,12 +91,24 @@ export function decide(
         });
       } else if (options.deferCalls) {
         queue.push({ type: "attempt_deferred", instance: command.instance, attempt: command.attempt });
-      } else kept.push(command);
+      } else {
+        const runnerIndex = options.dispatch?.(command);
+        if (runnerIndex !== undefined) markDispatched(tx, command.instance, command.attempt, runnerIndex);
+        kept.push(runnerIndex === undefined ? command : { ...command, runnerIndex });
+      }
     }
     tx.commands.push(...kept);
   }
   if (tx.header.status !== before) tx.commands.push({ type: "status_changed", status: tx.header.status });
   return tx.decision(nextWake(tx));
+}
+
+function markDispatched(tx: Transition, id: string, attempt: number, runnerIndex: number): void {
+  const instance = tx.edit(id);
+  const last = instance.attempts.length - 1;
+  const open = instance.attempts[last];
+  if (open?.attempt === attempt)
+    instance.attempts[last] = { ...open, runner: `${DISPATCHED_PREFIX}${runnerIndex}` };
 }
 
 /** What time alone settles: deadlines, due retries, finished timers, approvals out of time. */

@@ -35,11 +35,15 @@ export function applyEvent(tx: Transition, event: EngineEvent): void {
       return;
     case "attempt_finished": {
       const instance = openCall(tx, event.instance, event.attempt);
-      if (!running || !instance) return;
+      if (!instance) {
+        keepLate(tx, event);
+        return;
+      }
+      if (!running) return;
       const { result } = event;
       if (result.turns) keepTurns(tx, instance.id, result.turns);
       if (!result.ok) {
-        failAttempt(tx, instance.id, "failed", result.error, result.usage);
+        failAttempt(tx, instance.id, "failed", result.error, result.usage, result.text);
         return;
       }
       const step = definitionOf(tx, instance.id) as AgentStep;
@@ -94,6 +98,24 @@ function openCall(tx: Transition, id: string, attempt: number): StepInstance | u
   const open = instance?.attempts.at(-1);
   if (instance?.wait?.kind !== "call" || instance.wait.attempt !== attempt) return undefined;
   return open && open.attempt === attempt && !open.outcome ? instance : undefined;
+}
+
+/**
+ * A result for an attempt that already timed out is kept on that attempt as late, once, and used for
+ * nothing (the model was paid for; the log says what it said). A result for an attempt cut off by a
+ * restart or cancelled, and a repeat of a result that was used, change nothing: a result is committed once.
+ */
+function keepLate(tx: Transition, event: Extract<EngineEvent, { type: "attempt_finished" }>): void {
+  const found = tx.get(event.instance);
+  const index = found?.attempts.findIndex((record) => record.attempt === event.attempt) ?? -1;
+  const record = found?.attempts[index];
+  if (!found || record?.outcome !== "timed_out" || record.lateResult) return;
+  const { result } = event;
+  const instance = tx.edit(found.id);
+  instance.attempts[index] = {
+    ...record,
+    lateResult: { at: tx.now, ok: result.ok, ...(result.ok ? {} : { error: result.error.message }) },
+  };
 }
 
 function forgetChild(tx: Transition, id: string, attempt: number): void {

@@ -11,9 +11,33 @@ export interface RoleSnapshot {
   name: string;
   basePrompt: string;
   capabilities: { needsCoding: boolean; needsTools: boolean; needsReasoning: boolean };
-  contextLimits: { minContext: number; maxContext: number };
+  /** `onOverflow`: what a step input over the limit does (absent in snapshots from before it: "fail"). */
+  contextLimits: { minContext: number; maxContext: number; onOverflow?: "fail" | "truncate" };
   hyperparameters: { temperature: number; maxTokens: number; topP?: number; model?: string };
   tools: string[];
+  /** The model chosen for this role when the execution started; absent in plans started before. */
+  model?: PinnedModel;
+}
+
+/**
+ * PERSISTED CONTRACT v1 (in the plan): a model as resolved at start (worker/models/resolve.ts), so a run
+ * keeps its model and prices whatever happens to the role or the tenant's providers meanwhile.
+ */
+export interface PinnedModel {
+  source: "tenant" | "platform";
+  /** The tenant provider's id (its key is loaded by id at call time); absent for the platform's. */
+  providerId?: string;
+  /** The tenant provider's name, or the platform prefix: local, workers-ai, openai, script. */
+  providerName: string;
+  kind: "openai-compatible" | "workers-ai" | "local" | "script";
+  /** What the provider is asked for (request.model). */
+  id: string;
+  contextWindow: number;
+  /** US dollars per million tokens. */
+  priceIn: number;
+  priceOut: number;
+  structuredOutput: boolean;
+  streaming: boolean;
 }
 
 /** What an execution runs: the definition version it pinned and the roles as they were at start. */
@@ -61,7 +85,10 @@ export interface Usage {
 // Version-1 records (one StepRun per top-level step, a stage cursor) load through migrate.ts.
 export interface AttemptRecord {
   attempt: number;
-  /** The DO instance that started it; a model call whose runner is gone was cut off mid-flight. */
+  /**
+   * The DO instance that started it; a model call whose runner is gone was cut off mid-flight.
+   * "dispatched:<n>": the call runs in call runner <n> of the tenant's pool, which outlives this one's restarts.
+   */
   runner: string;
   startedAt: number;
   deadline: number;
@@ -75,6 +102,16 @@ export interface AttemptRecord {
   turns?: AgentTurn[];
   /** The child execution this attempt of an `orchestration` step started. */
   childExecutionId?: string;
+  /** A result that arrived after the attempt had ended (timed out, cut off, cancelled): kept, not used. */
+  lateResult?: { at: number; ok: boolean; error?: string };
+}
+
+/** The runner of an attempt whose call was handed to a call runner object (see durable-objects/call-runner). */
+export const DISPATCHED_PREFIX = "dispatched:";
+
+/** The pool index of the call runner an attempt was handed to, if it was. */
+export function dispatchedTo(runner: string): number | undefined {
+  return runner.startsWith(DISPATCHED_PREFIX) ? Number(runner.slice(DISPATCHED_PREFIX.length)) : undefined;
 }
 
 /** One model reply of a meta role's step, and the agent code it ran (fields clipped to stay small). */
@@ -171,7 +208,8 @@ export interface RunState {
 
 export type AttemptResult =
   | { ok: true; text: string; usage: Usage; turns?: AgentTurn[] }
-  | { ok: false; error: StepError; usage?: Usage; turns?: AgentTurn[] };
+  /** `text`: a reply that came back but was refused (it failed the step's outputSchema), for the log. */
+  | { ok: false; error: StepError; usage?: Usage; turns?: AgentTurn[]; text?: string };
 
 /** How a child execution ended; "refused": it never started (its orchestration is missing, too deep...). */
 export type ChildResult =
@@ -190,7 +228,15 @@ export type EngineEvent =
   | { type: "resume" };
 
 export type Command =
-  | { type: "call_model"; instance: string; attempt: number; input: JsonValue; deadline: number }
+  /** `runnerIndex`: made by that call runner of the tenant's pool, not by this object (DecideOptions.dispatch). */
+  | {
+      type: "call_model";
+      instance: string;
+      attempt: number;
+      input: JsonValue;
+      deadline: number;
+      runnerIndex?: number;
+    }
   | { type: "abort"; instance: string; attempt: number; reason: string }
   | {
       type: "start_child";

@@ -1,22 +1,25 @@
 // The execution Durable Object: a thin durable shell around the pure engine. Every event goes through
-// one serialized path — load -> decide -> persist -> perform -> arm the one alarm — and only alarm
-// invocations call models, so no model call outlives the alarm's wall-clock limit. What the object owes
-// other objects (child starts and cancels, the notice to its parent) is written with the decision that
-// owes it and delivered until it arrives.
+// one serialized path — load -> decide -> persist -> perform -> arm the one alarm. A few model calls run
+// here, the rest in call runner objects (calls.ts); every outgoing connection goes through one gate of
+// production's six. What the object owes other objects (child starts and cancels, the notice to its
+// parent) is written with the decision that owes it and delivered until it arrives.
 import { DurableObject } from "cloudflare:workers";
 import { newId } from "../../worker/auth/crypto";
 import type { Env } from "../../worker/env";
 import { approvalTarget } from "../engine/approval";
 import { decide, initialRun } from "../engine/decide";
 import { isTerminal } from "../engine/status";
-import type { DecideContext, EngineEvent, RunHeader, RunStatus } from "../engine/types";
+import type { Command, DecideContext, EngineEvent, RunHeader, RunStatus } from "../engine/types";
 import { CallsInFlight } from "./calls";
+import { ConnectionGate } from "./connection-gate";
 import { type FaultPoint, faultAt } from "./fault-points";
 import { tryProjectStatus } from "./index-row";
 import { instantReplies } from "./instant";
 import { Outbox, owedBy } from "./outbox";
 import {
   type ApprovalRequest,
+  type AttemptReport,
+  type AttemptText,
   type ChildNotice,
   MAX_WATCH_MS,
   type Result,
@@ -33,6 +36,12 @@ export const WATCHDOG_MS = 60_000;
 export const PROJECTION_RETRY_MS = 30_000;
 /** A delivery to another object that failed is tried again by an alarm this much later. */
 export const DELIVERY_RETRY_MS = 5_000;
+/** Watchers hear of streamed text at most this often. */
+export const TEXT_NOTICE_MS = 100;
+
+/** Alarm invocations started in this isolate (tests read it to prove a path needs none). */
+let alarmsStarted = 0;
+export const alarmInvocations = (): number => alarmsStarted;
 
 export class ExecutionObject extends DurableObject<Env> {
   private readonly store = new ExecutionStore(this.ctx.storage);
@@ -42,24 +51,34 @@ export class ExecutionObject extends DurableObject<Env> {
   private readonly watchers = new RunWatchers();
   /** Events that arrived while a decision was being made (replies, deliveries); the next step takes them all. */
   private readonly inbox: EngineEvent[] = [];
-  private readonly calls = new CallsInFlight(
-    this.env,
-    (point, loaded) => this.crashAt(point, loaded),
-    (event) => this.receive(event),
-  );
+  private readonly gate = new ConnectionGate();
+  private readonly calls = new CallsInFlight({
+    env: this.env,
+    gate: this.gate,
+    crashAt: (point, loaded) => this.crashAt(point, loaded),
+    receive: (event) => this.receive(event),
+    textChanged: () => this.textChanged(),
+    retrySoon: () => void this.serialized(() => this.armNoLaterThan(Date.now() + DELIVERY_RETRY_MS)),
+  });
   private readonly outbox = new Outbox({
     env: this.env,
+    gate: this.gate,
     store: this.store,
     serialized: (work) => this.serialized(work),
     receive: (event) => this.receive(event),
     crashAt: (point, loaded) => this.crashAt(point, loaded),
+    outboxEmptied: () =>
+      this.serialized(() => (this.calls.inInvocation() ? Promise.resolve() : this.armAlarm())),
   });
   private wakeAt: number | undefined;
+  /** When watchers were last told about streamed text, and whether a later telling is scheduled. */
+  private textToldAt = 0;
+  private textTelling: ReturnType<typeof setTimeout> | undefined;
 
   /**
-   * Idempotent: the first call decides the start (steps the local model answers run right here; calls
-   * that must go out and deliveries wait for the alarm), then writes the state in one commit while it
-   * writes the index row. Later calls return the status.
+   * Idempotent: the first call decides the start (steps the local model answers run right here;
+   * deliveries wait for the alarm), then writes the state in one commit while it writes the index row,
+   * then makes the calls that go out (here or through runners). Later calls return the status.
    */
   async start(request: StartRequest): Promise<Result<ExecutionStatus>> {
     return this.serialized(async () => {
@@ -68,15 +87,16 @@ export class ExecutionObject extends DurableObject<Env> {
       const now = Date.now();
       const decision = decide(plan, initialRun(request.input, now), [{ type: "start" }], this.inputs(now), {
         instant: instantReplies(this.env, plan),
-        deferCalls: true,
+        dispatch: this.calls.placement(plan),
       });
       const owed = owedBy(meta, decision);
       this.wakeAt = decision.wakeAt;
-      const alarmAt = owed.length > 0 ? now : decision.wakeAt;
+      const alarmAt =
+        owed.length > 0 ? now : earliest(decision.wakeAt, this.watchdogFor(decision.commands, now));
       // Set before the state is written, so both land in the same commit.
       if (alarmAt !== undefined) await this.ctx.storage.setAlarm(alarmAt);
       const state = { meta, plan, projected: decision.header.status };
-      const [, indexed] = await Promise.all([
+      const [loaded, indexed] = await Promise.all([
         this.store.create(state, decision, owed),
         this.tryProject(meta, decision.header),
       ]);
@@ -87,6 +107,7 @@ export class ExecutionObject extends DurableObject<Env> {
         await this.store.markProjected("pending");
         await this.armAlarm();
       }
+      this.perform(decision.commands, loaded);
       return this.view();
     });
   }
@@ -172,6 +193,25 @@ export class ExecutionObject extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Call runners' results (each told at least once; committed once: a repeat, or a result for an
+   * attempt that has ended meanwhile, changes nothing but the attempt's late-result note).
+   */
+  async attemptResults(reports: AttemptReport[]): Promise<Result<null>> {
+    if (!(await this.store.exists())) return { ok: false, error: "no such execution" };
+    for (const report of reports) this.inbox.push({ type: "attempt_finished", ...report });
+    await this.serialized(() => this.step());
+    return { ok: true, value: null };
+  }
+
+  /** Text a call runner's attempt has streamed so far (best effort; the result carries all of it). */
+  async attemptText(report: AttemptText): Promise<Result<null>> {
+    const loaded = await this.store.load();
+    if (!loaded) return { ok: false, error: "no such execution" };
+    this.calls.setText(loaded, report.instance, report.attempt, report.text);
+    return { ok: true, value: null };
+  }
+
   /** A child execution ended (told at least once; a repeat or a stale notice changes nothing). */
   async childFinished(notice: ChildNotice): Promise<Result<null>> {
     return this.serialized(async () => {
@@ -205,6 +245,7 @@ export class ExecutionObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    alarmsStarted += 1;
     this.calls.beginInvocation(Date.now());
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     try {
@@ -214,6 +255,7 @@ export class ExecutionObject extends DurableObject<Env> {
         this.crashAt("alarm_start", loaded);
         await this.step({ type: loaded.run.header.status === "pending" ? "start" : "wake" });
         this.outbox.deliver(loaded);
+        this.calls.redispatch(loaded);
       });
       await this.calls.drain(
         () => this.wakeAt,
@@ -244,26 +286,63 @@ export class ExecutionObject extends DurableObject<Env> {
     if (events.length === 0) return loaded;
     const decision = decide(loaded.plan, loaded.run, events, this.inputs(Date.now()), {
       instant: instantReplies(this.env, loaded.plan),
-      deferCalls: !this.calls.mayCall(),
+      dispatch: this.calls.placement(loaded.plan),
     });
     this.crashAt("after_decide", loaded);
     const { owed, unowed } = this.outbox.takeBackUnstarted(loaded, owedBy(loaded.meta, decision));
     if (!this.calls.inInvocation()) {
+      // Deliveries and the D1 row are done right after the save; the alarm is only the net for a crash
+      // in between, so it is due a moment later rather than at once, when it would race them.
       const urgent = owed.length > 0 || decision.header.status !== loaded.projected;
-      await this.armNoLaterThan(urgent ? Date.now() : decision.wakeAt);
+      const now = Date.now();
+      await this.armNoLaterThan(
+        urgent
+          ? now + DELIVERY_RETRY_MS
+          : earliest(decision.wakeAt, this.watchdogFor(decision.commands, now)),
+      );
     }
     await this.store.save(decision, owed, unowed);
     this.crashAt("after_save", loaded);
     this.wakeAt = decision.wakeAt;
-    for (const command of decision.commands) {
-      if (command.type === "call_model") this.calls.start(command, loaded);
-      if (command.type === "abort") this.calls.abort(command.instance, command.attempt, command.reason);
-    }
+    this.perform(decision.commands, loaded);
+    this.calls.settled(loaded);
     if (owed.length > 0) this.outbox.deliver(loaded);
     this.watchers.notify(decision.header.status);
     if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
     if (!this.calls.inInvocation()) await this.armAlarm();
     return loaded;
+  }
+
+  /** Starts the calls a saved decision asks for and stops the ones it ended. */
+  private perform(commands: readonly Command[], loaded: Loaded): void {
+    for (const command of commands)
+      if (command.type === "abort")
+        this.calls.abort(loaded, command.instance, command.attempt, command.reason);
+    const calls = commands.filter((command) => command.type === "call_model");
+    if (calls.length > 0) this.calls.start(calls, loaded);
+  }
+
+  /** Outside an alarm, calls made here need the watchdog an alarm invocation arms for itself. */
+  private watchdogFor(commands: readonly Command[], now: number): number | undefined {
+    if (this.calls.inInvocation()) return undefined;
+    const inline = commands.some(
+      (command) => command.type === "call_model" && command.runnerIndex === undefined,
+    );
+    return inline ? now + WATCHDOG_MS : undefined;
+  }
+
+  /** Streamed text is news to watchers, told at most every TEXT_NOTICE_MS (it changes with every token). */
+  private textChanged(): void {
+    if (this.textTelling !== undefined) return;
+    const tell = () => {
+      this.textTelling = undefined;
+      this.textToldAt = Date.now();
+      const status = this.store.peek()?.run.header.status;
+      if (status) this.watchers.notify(status);
+    };
+    const wait = this.textToldAt + TEXT_NOTICE_MS - Date.now();
+    if (wait <= 0) tell();
+    else this.textTelling = setTimeout(tell, wait);
   }
 
   private inputs(now: number): DecideContext {
@@ -283,7 +362,9 @@ export class ExecutionObject extends DurableObject<Env> {
 
   /** Writes `header` to the index row; false (logged) when the write failed, to be retried. */
   private tryProject(meta: Loaded["meta"], header: RunHeader): Promise<boolean> {
-    return tryProjectStatus(this.env.DB, meta, header, () => this.crashAt("before_projection", { meta }));
+    return this.gate.run(() =>
+      tryProjectStatus(this.env.DB, meta, header, () => this.crashAt("before_projection", { meta })),
+    );
   }
 
   /**
@@ -305,15 +386,24 @@ export class ExecutionObject extends DurableObject<Env> {
     if (!loaded) return this.ctx.storage.deleteAlarm();
     if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
     const now = Date.now();
+    const live = !isTerminal(loaded.run.header.status);
     const due = [
       this.wakeAt,
+      // Calls made here outside an alarm: a crash mid-call is picked up within a watchdog's length.
+      live && this.calls.inlineCount() > 0 && !this.calls.inInvocation() ? now + WATCHDOG_MS : undefined,
       loaded.projected !== loaded.run.header.status ? now + PROJECTION_RETRY_MS : undefined,
       loaded.outbox.size > 0 ? now + DELIVERY_RETRY_MS : undefined,
     ].filter((at): at is number => at !== undefined);
     if (due.length === 0) return this.ctx.storage.deleteAlarm();
     // Never due already: an alarm set from inside alarm() for a time that has passed may never fire
     // (local workerd drops it when the handler returns; see workerd#6866). A wake 1 ms late costs nothing.
-    await this.ctx.storage.setAlarm(Math.max(Math.min(...due), now + 1));
+    const at = Math.max(Math.min(...due), now + 1);
+    // While calls made here run outside an alarm, the watchdog set when they started stands: moving it on
+    // by the few ms a chain step takes would cost a write per step, and an early wake finds nothing due.
+    const watching = live && this.calls.inlineCount() > 0 && !this.calls.inInvocation();
+    const pending = watching ? await this.ctx.storage.getAlarm() : null;
+    if (pending !== null && pending > now && pending <= at) return;
+    await this.ctx.storage.setAlarm(at);
   }
 
   /**
@@ -330,7 +420,8 @@ export class ExecutionObject extends DurableObject<Env> {
 
   private async view(): Promise<Result<ExecutionStatus>> {
     const loaded = await this.store.load();
-    return loaded ? { ok: true, value: statusView(loaded) } : { ok: false, error: "no such execution" };
+    if (!loaded) return { ok: false, error: "no such execution" };
+    return { ok: true, value: statusView(loaded, (id) => this.calls.textOf(id)) };
   }
 
   /** Runs `work` after everything queued before it; keeps the queue alive when one fails. */
@@ -339,4 +430,9 @@ export class ExecutionObject extends DurableObject<Env> {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
 }

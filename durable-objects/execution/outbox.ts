@@ -6,6 +6,7 @@
 import type { Env } from "../../worker/env";
 import { isTerminal } from "../engine/status";
 import type { ChildResult, Decision, EngineEvent, RunHeader } from "../engine/types";
+import type { ConnectionGate } from "./connection-gate";
 import type { FaultPoint } from "./fault-points";
 import { startChildExecution } from "./start";
 import type { ExecutionMeta, ExecutionStore, Loaded, OutboxEntry } from "./store";
@@ -14,11 +15,15 @@ import { executionStub } from "./stub";
 /** What the outbox needs of its execution object. */
 export interface OutboxHost {
   env: Env;
+  /** The object's outgoing connections (see connection-gate.ts). */
+  gate: ConnectionGate;
   store: ExecutionStore;
   serialized<T>(work: () => Promise<T>): Promise<T>;
   /** Feeds an event to the engine (a refused child). */
   receive(event: EngineEvent): Promise<void>;
   crashAt(point: FaultPoint, loaded: Loaded): void;
+  /** Everything owed has arrived (outside an alarm, the alarm is set to what is left to do). */
+  outboxEmptied(): Promise<void>;
 }
 
 export function owedBy(meta: ExecutionMeta, decision: Decision): OutboxEntry[] {
@@ -86,7 +91,7 @@ export class Outbox {
       if (this.delivering.has(key)) continue;
       if (entry.type === "cancel_child" && startOwed(loaded, entry.executionId) !== undefined) continue;
       const delivery = (async () => {
-        const outcome = await deliverOne(this.host.env, loaded.meta, entry);
+        const outcome = await this.host.gate.run(() => deliverOne(this.host.env, loaded.meta, entry));
         if (!outcome.delivered) {
           console.error(
             `execution ${loaded.meta.executionId}: ${entry.type} not delivered, will retry:`,
@@ -97,6 +102,8 @@ export class Outbox {
         this.host.crashAt(entry.type === "notify_parent" ? "parent_notified" : "child_started", loaded);
         await this.host.serialized(() => this.host.store.delivered(key));
         if (outcome.event) await this.host.receive(outcome.event);
+        // The retry alarm this delivery needed is not needed any more once nothing is owed.
+        else if (loaded.outbox.size === 0) await this.host.outboxEmptied();
       })().finally(() => {
         this.delivering.delete(key);
         // What waited for this delivery (a cancel after its child's start) can go now.
@@ -112,8 +119,8 @@ export class Outbox {
       instance.wait?.kind === "child" ? [{ instance: instance.id, wait: instance.wait }] : [],
     );
     for (const { instance, wait } of waits) {
-      const child = await executionStub(this.host.env, wait.executionId)
-        .status()
+      const child = await this.host.gate
+        .run(() => executionStub(this.host.env, wait.executionId).status())
         .catch(() => undefined);
       if (!child?.ok || !isTerminal(child.value.status)) continue;
       const result = childResultOf(wait.executionId, {

@@ -1,7 +1,7 @@
 // The execution object's RPC vocabulary, shared with its callers (the Worker, other execution objects,
 // the sweeper, the bench). Across a Durable Object RPC boundary results are values ({ ok: false, error }),
 // not thrown errors, because thrown errors lose their properties on the way.
-import type { ChildResult, JsonValue, Plan } from "../engine/types";
+import type { AttemptResult, ChildResult, JsonValue, Plan } from "../engine/types";
 import type { ExecutionMeta } from "./store";
 
 /** A long-poll may wait at most this long, so it fits comfortably in one request. */
@@ -49,4 +49,18 @@ export interface ChildNotice {
   attempt: number;
   executionId: string;
   result: ChildResult;
+}
+
+/** A call runner's result for one attempt. */
+export interface AttemptReport {
+  instance: string;
+  attempt: number;
+  result: AttemptResult;
+}
+
+/** The text a call runner's attempt has streamed so far. */
+export interface AttemptText {
+  instance: string;
+  attempt: number;
+  text: string;
 }

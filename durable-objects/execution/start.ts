@@ -1,16 +1,19 @@
-// Starting an execution: check the orchestration (active, every role present), pin its version and the
-// roles it uses, then hand the snapshot to a new Durable Object, which writes the index row with the
-// status its start reached (an idempotency key is claimed by inserting the row first). `execute`
-// returns at once: steps the local model answers have run by then, the object's alarms run the rest.
+// Starting an execution: check the orchestration (active, every role present), pin its version, the
+// roles it uses and the model each resolves to, then hand the snapshot to a new Durable Object, which
+// writes the index row with the status its start reached (an idempotency key is claimed by inserting the
+// row first). `execute` returns at once: steps the local model answers have run by then, the object's
+// alarms run the rest.
 // A retried request (same idempotency key within 24 hours) gets the execution it started, whatever
 // happened to the definition since. Child executions (an `orchestration` step) and re-runs start here too.
 import { newId } from "../../worker/auth/crypto";
 import { openDb } from "../../worker/db/client";
 import type { ExecutionRow } from "../../worker/db/executions";
 import type { Orchestration } from "../../worker/db/orchestrations";
+import { ProviderStore } from "../../worker/db/providers";
 import { TenantData } from "../../worker/db/tenant-data";
 import type { Env } from "../../worker/env";
 import { TroupeError } from "../../worker/errors";
+import { needsTenantModels, resolveModel } from "../../worker/models/resolve";
 import { formatPath } from "../../worker/schemas/common";
 import { allSteps } from "../engine/definition";
 import { CHILD_DEPTH_MAX } from "../engine/limits";
@@ -68,9 +71,44 @@ async function replay(
   return status.ok ? status.value : undefined;
 }
 
+/**
+ * Each role's model, resolved now and pinned in the plan: the run keeps it (and its prices) whatever
+ * happens to the role or the tenant's providers meanwhile. A model that no longer resolves (its provider
+ * was deleted or renamed) refuses the start, naming the steps that use the role.
+ */
+async function pinModels(
+  data: TenantData,
+  env: Env,
+  roles: Record<string, RoleSnapshot>,
+  named: { path: (string | number)[]; roleName: string }[],
+): Promise<void> {
+  const snapshots = Object.values(roles);
+  const store = new ProviderStore(data.db, data.actor, env);
+  const tenantModels = snapshots.some(needsTenantModels) ? await store.models() : [];
+  const refused: { role: string; message: string }[] = [];
+  for (const role of snapshots) {
+    const resolved = resolveModel(role, tenantModels, env);
+    if (resolved.ok) role.model = resolved.model;
+    else refused.push({ role: role.name, message: `hyperparameters.model: ${resolved.message}` });
+  }
+  if (refused.length === 0) return;
+  const why = new Map(refused.map((r) => [r.role, r.message]));
+  throw new TroupeError(
+    "PRECONDITION_FAILED",
+    `cannot start: ${refused.map((r) => `role "${r.role}": ${r.message}`).join("; ")}`,
+    named.flatMap((n) => {
+      const message = why.get(n.roleName);
+      return message
+        ? [{ path: `${formatPath(n.path)}.roleName`, message: `role "${n.roleName}": ${message}` }]
+        : [];
+    }),
+  );
+}
+
 /** Roles and activity are checked at start; a definition saved with missing roles is only a warning. */
 async function checkRunnable(
   data: TenantData,
+  env: Env,
   orchestration: Orchestration,
 ): Promise<Record<string, RoleSnapshot>> {
   if (!orchestration.isActive) {
@@ -98,13 +136,14 @@ async function checkRunnable(
       })),
     );
   }
+  await pinModels(data, env, roles, named);
   return roles;
 }
 
 /** The orchestration to run (the version asked for, or the current one), checked and with its roles. */
-async function prepare(data: TenantData, orchestrationId: string, version?: number) {
+async function prepare(data: TenantData, env: Env, orchestrationId: string, version?: number) {
   const orchestration = await data.orchestrations.get(orchestrationId, version, { warnings: false });
-  const roles = await checkRunnable(data, orchestration);
+  const roles = await checkRunnable(data, env, orchestration);
   return { orchestration, roles };
 }
 
@@ -138,7 +177,7 @@ export async function startExecution(
 ): Promise<ExecutionStatus> {
   const replayed = await replay(data, env, request, now);
   if (replayed) return replayed;
-  const prepared = await prepare(data, request.orchestrationId, request.version);
+  const prepared = await prepare(data, env, request.orchestrationId, request.version);
   const start = (executionId: string, indexed: boolean) =>
     executionStub(env, executionId).start({
       ...startRequest(data, executionId, prepared, { depth: 0 }),
@@ -196,10 +235,10 @@ export async function startChildExecution(
       `starting "${entry.orchestrationId}" would nest executions ${depth} deep; the limit is ${CHILD_DEPTH_MAX}`,
     );
   const principal = `execution:${parentMeta.executionId}`;
-  const data = new TenantData(openDb(env.DB), { tenantId: parentMeta.tenantId, principal });
+  const data = new TenantData(openDb(env.DB), { tenantId: parentMeta.tenantId, principal }, env);
   let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
-    prepared = await prepare(data, entry.orchestrationId, entry.version);
+    prepared = await prepare(data, env, entry.orchestrationId, entry.version);
   } catch (error) {
     if (error instanceof TroupeError) return refuse(error.message);
     throw error;

@@ -29,6 +29,14 @@ function attemptLog(attempt: AttemptRecord) {
     turns: attempt.turns ?? [],
     /** The child execution an orchestration step's attempt started. */
     childExecutionId: attempt.childExecutionId ?? null,
+    /** A result that came after the attempt had ended (timed out, cut off, cancelled): noted, not used. */
+    lateResult: attempt.lateResult
+      ? {
+          at: iso(attempt.lateResult.at),
+          ok: attempt.lateResult.ok,
+          error: attempt.lateResult.error ?? null,
+        }
+      : null,
   };
 }
 
@@ -118,7 +126,16 @@ function unreached(loaded: Loaded): Pick<StepInstance, "status" | "reason"> {
   return { status: "pending" };
 }
 
-function stepLog(id: string, step: StepDefinition, found: StepInstance | undefined, loaded: Loaded) {
+/** The text a running attempt has streamed so far, by instance id (kept in memory, never stored). */
+export type StreamedText = (instanceId: string) => string | undefined;
+
+function stepLog(
+  id: string,
+  step: StepDefinition,
+  found: StepInstance | undefined,
+  loaded: Loaded,
+  streamed: StreamedText | undefined,
+) {
   const instance = found ?? (parentOf(id) ? undefined : { ...unreached(loaded), attempts: [], warnings: [] });
   const parent = parentOf(id);
   const container = parent ? nodeOf(loaded.plan.steps, parent.id) : undefined;
@@ -152,6 +169,8 @@ function stepLog(id: string, step: StepDefinition, found: StepInstance | undefin
     error: record?.error ?? null,
     continued: record?.continued ?? false,
     output: record?.output ?? null,
+    /** The reply so far while a streaming call runs; the output replaces it once the attempt ends. */
+    streamingText: (record?.wait?.kind === "call" ? streamed?.(id) : undefined) ?? null,
     warnings: instance?.warnings ?? [],
     wait: record ? waitView(record) : null,
     childExecutionId: attempts.at(-1)?.childExecutionId ?? null,
@@ -178,14 +197,14 @@ function inTreeOrder(ids: Iterable<string>): string[] {
   return keyed.map((entry) => entry.id);
 }
 
-export function statusView(loaded: Loaded) {
+export function statusView(loaded: Loaded, streamed?: StreamedText) {
   const { meta, plan, run } = loaded;
   const { header } = run;
   const ids = new Set([...plan.steps.keys()].map(String));
   for (const id of run.instances.keys()) ids.add(id);
   const stepLogs = inTreeOrder(ids).flatMap((id) => {
     const step = nodeOf(plan.steps, id);
-    return step ? [stepLog(id, step, run.instances.get(id), loaded)] : [];
+    return step ? [stepLog(id, step, run.instances.get(id), loaded, streamed)] : [];
   });
   const end = header.finishedAt;
   return {

@@ -92,6 +92,11 @@ export class ExecutionStore {
     return this.cache;
   }
 
+  /** The state if it is loaded already (no storage read). */
+  peek(): Loaded | undefined {
+    return this.cache;
+  }
+
   /** Whether this execution has been started (its state written). */
   async exists(): Promise<boolean> {
     return this.cache !== undefined || (await this.storage.get("meta")) !== undefined;

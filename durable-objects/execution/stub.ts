@@ -12,6 +12,8 @@ export type ExecutionRpc = Pick<
   | "resume"
   | "approve"
   | "childFinished"
+  | "attemptResults"
+  | "attemptText"
   | "ensureAlarm"
   | "waitForEnd"
   | "watch"

@@ -70,7 +70,9 @@ describe("the sweeper", () => {
 
     const { rearmed } = await sweep(env, Date.now() + LATER_MS);
     expect(rearmed).toBe(0); // it had an alarm, only a useless one
-    expect(await pendingAlarm(executionId)).toBeLessThan(Date.now() + 60_000);
+    // The wake made the cut-off call again at once; what is left is due within a watchdog's length.
+    const alarm = await pendingAlarm(executionId);
+    expect(alarm === null || alarm < Date.now() + 60_000).toBe(true);
     const end = await waitForEnd(trpc, executionId);
     expect(outcomeOf(end)).toEqual(outcomeOf(control));
     expect(model.callsOf(chainSteps)).toEqual({ A: 1, B: 2, C: 1 });

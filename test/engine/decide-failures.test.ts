@@ -196,7 +196,16 @@ describe("timeouts", () => {
       endedAt: 1000,
       error: { kind: "timeout", message: "attempt timed out after 1000 ms", retryable: true },
     });
-    expectNoChange(run, () => run.at(1200).finish("Slow", reply("too late"), 1));
+    // The reply of the attempt that timed out is noted on it as late, once, and changes nothing else.
+    const late = run.at(1200).finish("Slow", reply("too late"), 1);
+    expect(late.commands).toEqual([]);
+    expect(late.wakeAt).toBe(1500);
+    expect(run.instance("Slow").attempts[0]).toMatchObject({
+      outcome: "timed_out",
+      lateResult: { at: 1200, ok: true },
+    });
+    expect(run.instance("Slow").status).toBe("waiting_retry");
+    expectNoChange(run, () => run.at(1300).finish("Slow", reply("too late, again"), 1));
 
     expect(run.at(1500).wake().commands).toEqual([
       { type: "call_model", instance: "0", attempt: 2, input: { input: { topic: "test" } }, deadline: 2500 },

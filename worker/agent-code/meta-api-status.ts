@@ -30,6 +30,8 @@ interface Attempt {
   turns: { turn: number; reply: string; code?: string; run?: { ok: boolean; logs: string }; note?: string }[];
   /** The child execution this attempt of an orchestration step started. */
   childExecutionId: string | null;
+  /** A result that arrived after this attempt had ended (timed out, cut off, cancelled): noted, not used. */
+  lateResult: { at: string | null; ok: boolean; error: string | null } | null;
 }
 
 /** One per step instance: every top-level step, and each started run of a body step. */
@@ -56,6 +58,8 @@ interface StepLog {
   /** Failed, and the run went on (continueOnError). */
   continued: boolean;
   output: JsonValue;
+  /** While a streaming model call runs: its reply so far (the output replaces it once it ends). */
+  streamingText: string | null;
   warnings: string[];
   wait: StepWait | null;
   childExecutionId: string | null;
