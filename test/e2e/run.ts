@@ -14,6 +14,7 @@ import { approveWaitingStep, rerunRun, resumeFailedRun, subOrchestration } from 
 import { cancelSlowRun, listExecutions, runPipeline } from "./journeys/executions.ts";
 import { orchestrations } from "./journeys/orchestrations.ts";
 import { phone } from "./journeys/phone.ts";
+import { providers } from "./journeys/providers.ts";
 import { roles } from "./journeys/roles.ts";
 import { startModelServer } from "./model-server.ts";
 
@@ -30,6 +31,7 @@ const JOURNEYS = [
   resumeFailedRun,
   rerunRun,
   subOrchestration,
+  providers,
   phone,
   logOutAndIn,
 ];

@@ -14,6 +14,8 @@ import { ExecutionsPage } from "./pages/executions-page";
 import { OrchestrationPage } from "./pages/orchestration-page";
 import { OrchestrationsPage } from "./pages/orchestrations-page";
 import { OverviewPage } from "./pages/overview-page";
+import { ProviderEditorPage } from "./pages/provider-editor-page";
+import { ProvidersPage } from "./pages/providers-page";
 import { RoleEditorPage } from "./pages/role-editor-page";
 import { RolesPage } from "./pages/roles-page";
 
@@ -42,6 +44,9 @@ const ROUTES: Route[] = [
     "/executions/:executionId",
     (p) => <ExecutionPage key={p.executionId} executionId={p.executionId ?? ""} />,
   ],
+  ["/providers", () => <ProvidersPage />],
+  ["/providers/new", () => <ProviderEditorPage />],
+  ["/providers/:providerId", (p) => <ProviderEditorPage providerId={p.providerId} />],
   ["/keys", () => <ApiKeysPage />],
   ["/console", () => <ConsolePage />],
 ];

@@ -69,3 +69,17 @@ export async function callMutation(page: Page, procedure: string, input: unknown
   if (!answer.ok) throw new Error(`${procedure} failed: ${answer.body}`);
   return (JSON.parse(answer.body) as { result: { data: unknown } }).result.data;
 }
+
+/**
+ * Sets the role form's model: picked from the catalog when it lists the model (wait for it first if it
+ * must be), else typed as "Another model id…" (platform models any id serves, such as openai:pause-700).
+ */
+export async function pickModel(page: Page, model: string) {
+  const picker = page.getByLabel("Model", { exact: true });
+  if ((await picker.locator("option", { hasText: model }).count()) > 0) {
+    await picker.selectOption(model);
+    return;
+  }
+  await picker.selectOption({ label: "Another model id…" });
+  await page.getByLabel("Model id").fill(model);
+}

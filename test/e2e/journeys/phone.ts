@@ -20,6 +20,16 @@ export async function phone(e2e: E2E) {
     await page.locator(".orchestration-card").first().waitFor();
     await fitsWidth(e2e, "the orchestrations list");
     await browser.shot("phone-orchestrations");
+    await openFromNav(page, "Providers");
+    await page.locator("li[data-provider]").first().waitFor();
+    await fitsWidth(e2e, "the providers list");
+    await page
+      .getByRole("link", { name: /^Edit / })
+      .first()
+      .click();
+    await page.getByRole("group", { name: "Model 1", exact: true }).waitFor();
+    await fitsWidth(e2e, "the provider form");
+    await browser.shot("phone-provider");
     await page.goto(`/executions/${e2e.ids.perExecution}`);
     await page.locator(".facts.summary").getByText("Completed", { exact: true }).waitFor();
     await fitsWidth(e2e, "the execution view");

@@ -1,7 +1,7 @@
 // Roles: an empty state, one role with every field of the guide (meta marked as a privilege), the roles
 // the guide's pipeline names, a duplicate name refused by the server, search, edit, delete.
 import { expect } from "../harness.ts";
-import { type E2E, openFromNav } from "./context.ts";
+import { type E2E, openFromNav, pickModel } from "./context.ts";
 
 /** Each pipeline step waits this long for its (fake) model, so the live view has time to show it. */
 export const STEP_MODEL = "openai:pause-700";
@@ -11,7 +11,7 @@ async function createRole(e2e: E2E, name: string, prompt: string, model: string)
   await page.getByRole("link", { name: "New role" }).first().click();
   await page.getByLabel("Name", { exact: true }).fill(name);
   await page.getByLabel("Base prompt").fill(prompt);
-  await page.getByLabel("Model (optional)").fill(model);
+  await pickModel(page, model);
   await page.getByRole("button", { name: "Create role" }).click();
   await page.getByRole("heading", { name: `Role: ${name}` }).waitFor();
   await openFromNav(page, "Roles");
@@ -40,7 +40,7 @@ export async function roles(e2e: E2E) {
       await page.getByLabel("Temperature").fill("0.3");
       await page.getByLabel("Max tokens").fill("4000");
       await page.getByLabel("Top P (optional)").fill("0.9");
-      await page.getByLabel("Model (optional)").fill(STEP_MODEL);
+      await pickModel(page, STEP_MODEL);
       await page.getByLabel(/meta\s+Privileged/).check();
       await page.getByLabel("Other tools").fill("search");
       await browser.shot("role-editor-new");

@@ -22,7 +22,7 @@ import {
 } from "../lib/flow-steps";
 import { formatDuration, formatShortDateTime, plural } from "../lib/format";
 import { Link } from "../lib/router";
-import { slotLabel } from "../lib/run-view";
+import { slotLabel, streamingTextOf } from "../lib/run-view";
 import { StatusBadge } from "./ui";
 
 /** What a node can ask of the page: show another iteration or item of a loop or forEach. */
@@ -45,6 +45,21 @@ function Line({ text, className = "" }: { text: string; className?: string }) {
   return (
     <div className={`flow-step-line ${className}`} title={text}>
       {text}
+    </div>
+  );
+}
+
+/** A node has room for one line: the end of the reply, where the new words arrive. */
+const STREAM_TAIL_CHARS = 40;
+
+function StreamingLine({ text }: { text: string }) {
+  const flat = text.replace(/\s+/g, " ").trim();
+  const tail = flat.length > STREAM_TAIL_CHARS ? `…${flat.slice(-STREAM_TAIL_CHARS)}` : flat;
+  return (
+    <div className="flow-step-line streaming" title={flat} data-streaming="true">
+      <span className="streaming-dot" aria-hidden="true" />
+      <span className="visually-hidden">streaming: </span>
+      {tail}
     </div>
   );
 }
@@ -78,6 +93,8 @@ function LiveLine({ step, live }: { step: GraphStep; live: StepLive }) {
   }
   if (step.stepType === "approval" || step.stepType === "sleep")
     return <Line className="muted" text={log?.error ?? log?.reason ?? live.status} />;
+  const streaming = streamingTextOf(log);
+  if (streaming) return <StreamingLine text={streaming} />;
   return (
     <Line
       className="muted"

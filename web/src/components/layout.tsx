@@ -9,6 +9,7 @@ const NAV = [
   { to: "/orchestrations", label: "Orchestrations" },
   { to: "/executions", label: "Executions" },
   { to: "/roles", label: "Roles" },
+  { to: "/providers", label: "Providers" },
   { to: "/console", label: "Agent console" },
   { to: "/keys", label: "API keys" },
 ];

@@ -3,6 +3,7 @@
 import type { FormEvent } from "react";
 import { type FieldIssue, issuesAt } from "../lib/errors";
 import { Field } from "./field";
+import { ModelPicker } from "./model-picker";
 
 export interface RoleDraft {
   name: string;
@@ -38,13 +39,6 @@ export const EMPTY_ROLE: RoleDraft = {
   otherTools: "",
 };
 
-const MODEL_SUGGESTIONS = [
-  "local:local/simulated",
-  "@cf/meta/llama-3.1-8b-instruct-fast",
-  "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
-  "@cf/qwen/qwen2.5-coder-32b-instruct",
-  "openai:gpt-4o-mini",
-];
 const PROMPT_MAX_CHARS = 100_000;
 
 interface RoleFormProps {
@@ -145,18 +139,13 @@ export function RoleForm({ draft, onChange, onSubmit, issues, submitLabel, busy 
         >
           <input type="number" inputMode="decimal" min={0} max={1} step={0.05} {...text("topP")} />
         </Field>
-        <Field
-          label="Model (optional)"
-          errors={at("hyperparameters.model")}
-          hint="Empty lets Troupe choose. A prefix picks the provider: openai:, workers-ai:, local:."
-        >
-          <input list="model-suggestions" {...text("model")} autoComplete="off" />
-        </Field>
-        <datalist id="model-suggestions">
-          {MODEL_SUGGESTIONS.map((model) => (
-            <option key={model} value={model} />
-          ))}
-        </datalist>
+        <div className="span-all">
+          <ModelPicker
+            value={draft.model}
+            onChange={(model) => set("model", model)}
+            errors={at("hyperparameters.model")}
+          />
+        </div>
       </section>
 
       <section className="card">

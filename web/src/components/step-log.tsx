@@ -1,15 +1,24 @@
 // Everything recorded about one step instance: status and why, what it waits for, its child execution,
 // a container's progress, warnings, its output, and every attempt with the rendered input, output,
-// error, model, tokens and cost.
+// error, model, tokens and cost; while a model streams, its reply so far.
 import { formatCost, formatCount, formatDateTime, formatDuration } from "../lib/format";
 import { Link } from "../lib/router";
+import { streamingTextOf } from "../lib/run-view";
 import type { StepLog as StepLogData } from "../lib/trpc";
 import { JsonBlock } from "./json-block";
 import { StatusBadge } from "./ui";
 
 type Attempt = StepLogData["attempts"][number];
 
-function AttemptDetails({ attempt, open }: { attempt: Attempt; open: boolean }) {
+function AttemptDetails({
+  attempt,
+  open,
+  streaming,
+}: {
+  attempt: Attempt;
+  open: boolean;
+  streaming: boolean;
+}) {
   return (
     <details className="attempt" open={open}>
       <summary>
@@ -55,9 +64,34 @@ function AttemptDetails({ attempt, open }: { attempt: Attempt; open: boolean }) 
       <JsonBlock
         value={attempt.output}
         label={`Attempt ${attempt.attempt} output`}
-        empty={attempt.status === "running" ? "Waiting for the model…" : "No output."}
+        empty={
+          attempt.status !== "running"
+            ? "No output."
+            : streaming
+              ? "Streaming: the reply so far is under Step output."
+              : "Waiting for the model…"
+        }
       />
     </details>
+  );
+}
+
+/**
+ * The model's reply as it arrives. Not an aria-live region: announcing every few words would drown a
+ * screen reader; the step's status change is announced instead.
+ */
+function StreamingReply({ text, name }: { text: string; name: string }) {
+  return (
+    <div className="json-block streaming-reply" aria-busy="true" data-streaming="true">
+      <div className="json-block-bar">
+        <span className="muted">{name}: the reply so far</span>
+        <span className="badge streaming-badge">
+          <span className="streaming-dot" aria-hidden="true" />
+          streaming
+        </span>
+      </div>
+      <pre>{text}</pre>
+    </div>
   );
 }
 
@@ -129,6 +163,7 @@ export function StepLog({ step, where }: { step: StepLogData; where: string }) {
   const status = step.waitingForRetry ? "waiting_retry" : step.status;
   // Only model calls and child executions make attempts; containers, approvals and sleeps do not.
   const attempts = step.stepType === "agent" || step.stepType === "orchestration";
+  const streaming = streamingTextOf(step);
   return (
     <article
       className="step-log"
@@ -168,13 +203,22 @@ export function StepLog({ step, where }: { step: StepLogData; where: string }) {
         </div>
       ) : null}
       <h4>Step output</h4>
-      <JsonBlock value={step.output} label={`${step.name} output`} empty="No output (yet)." />
+      {streaming ? (
+        <StreamingReply text={streaming} name={step.name} />
+      ) : (
+        <JsonBlock value={step.output} label={`${step.name} output`} empty="No output (yet)." />
+      )}
       {attempts ? (
         <>
           <h4>Attempts</h4>
           {step.attempts.length === 0 ? <p className="muted">No attempt has started.</p> : null}
           {step.attempts.map((attempt, i) => (
-            <AttemptDetails key={attempt.attempt} attempt={attempt} open={i === step.attempts.length - 1} />
+            <AttemptDetails
+              key={attempt.attempt}
+              attempt={attempt}
+              open={i === step.attempts.length - 1}
+              streaming={streaming !== null && i === step.attempts.length - 1}
+            />
           ))}
         </>
       ) : null}

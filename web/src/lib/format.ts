@@ -51,3 +51,17 @@ export function shortId(id: string): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** A context window in tokens, short: "128k", "1M", "8,192". */
+export function formatTokens(n: number): string {
+  if (n >= 1_000_000 && n % 100_000 === 0) return `${n / 1_000_000}M`;
+  if (n >= 1000 && n % 1000 === 0) return `${n / 1000}k`;
+  return n.toLocaleString();
+}
+
+/** Prices in USD per million tokens, input then output: "$0.15 / $0.60 per M tokens". */
+export function formatPrices(priceIn: number, priceOut: number): string {
+  if (priceIn === 0 && priceOut === 0) return "free";
+  const usd = (n: number) => `$${n < 0.01 && n > 0 ? n : n.toFixed(2)}`;
+  return `${usd(priceIn)} in / ${usd(priceOut)} out per M tokens`;
+}

@@ -39,6 +39,14 @@ export function liveOf(execution: ExecutionStatus, now: number): Map<string, Ste
   return live;
 }
 
+/**
+ * The reply so far of a step whose model is streaming, while it runs; null otherwise. The stored output
+ * replaces it once the attempt ends (the status then carries no streaming text).
+ */
+export function streamingTextOf(log: StepLog | undefined): string | null {
+  return log?.status === "running" && log.streamingText ? log.streamingText : null;
+}
+
 /** Iterations a loop has started, or a forEach's item count; 0 before it starts. */
 export function slotCount(log: StepLog | undefined): number {
   if (log?.loop) return log.loop.iteration === null ? 0 : log.loop.iteration + 1;
