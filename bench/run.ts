@@ -1,117 +1,33 @@
-// `npm run bench`: measures Troupe's own cost (instant local model) against its floor (a bare alarm
-// chain) and its peer (Cloudflare Workflows), all in one locally started runtime that this script
-// starts and stops itself. Prints one table and writes bench/results/latest.json.
-// Every figure is the median of RUNS measured runs (after one warm-up), with min and max; the two
-// shape figures (tens of ms each) take SHAPE_RUNS after SHAPE_WARM_UPS, so their medians hold still
-// on a noisy machine.
+// `npm run bench`: measures Troupe's own cost against its floor (a bare alarm chain) and its peer
+// (Cloudflare Workflows), all in one locally started runtime that this script starts and stops itself:
+// first with the instant local model (only the platform's cost shows), then the chain and the fan-out
+// with every step calling a loopback OpenAI-compatible server that answers at once (the call path real
+// providers take; the floor and Workflows make the same one call per step). Prints one table and the
+// HTTP targets, and writes bench/results/latest.json.
+// Every figure is the median of RUNS measured runs (after one warm-up), with min and max; the shape
+// figures (tens of ms each) take SHAPE_RUNS after SHAPE_WARM_UPS, so their medians hold still on a noisy
+// machine. BENCH_ONLY=shapes (the local shapes) or BENCH_ONLY=http (the HTTP shapes and their targets)
+// runs just those and writes no file: quick loops for engine work.
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { isTerminal } from "../durable-objects/engine/status.ts";
 import type { RunStatus } from "../durable-objects/engine/types.ts";
 import { Api, timed } from "./lib/api.ts";
-import { type Figure, printReport, type Scaling } from "./lib/report.ts";
+import { BENCH_MODEL_ID, type ModelServer, startModelServer } from "./lib/model-server.ts";
+import { type Figure, printFigures, printReport, type Scaling } from "./lib/report.ts";
 import { startRuntime } from "./lib/server.ts";
+import { repeat, type Shape, type ShapeSamples, shapeFigures, troupeOrchestration } from "./lib/shapes.ts";
 import { percentile, summarize } from "./lib/stats.ts";
+import { type Compared, httpTargets, printTargets, type Target } from "./lib/targets.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SHAPE_RUNS = 3 * RUNS;
-/**
- * Steady state, not the first calls: the engine's code is JIT-compiled over its first runs (the first
- * fan-out of 100 takes about 1.8x as long as the tenth, the second 1.2x), the floor's few lines at once.
- */
-const SHAPE_WARM_UPS = 10;
+const BENCH_ONLY = process.env.BENCH_ONLY;
 const CONCURRENT_EXECUTIONS = 200;
 const API_CLIENTS = 50;
 const REQUESTS_PER_CLIENT = 20;
-
-type Shape = { kind: "chain" | "fanout" | "forEach"; size: number };
-
-/** What the floor and Workflows run for a shape: they have no forEach, so its peer is the same fan-out. */
-const peerShape = (shape: Shape): Shape =>
-  shape.kind === "forEach" ? { kind: "fanout", size: shape.size } : shape;
-
-async function repeat(measure: () => Promise<number>, runs = RUNS, warmUps = 1): Promise<number[]> {
-  for (let i = 0; i < warmUps; i++) await measure();
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) samples.push(await measure());
-  return samples;
-}
-
-/** Like `repeat` for two engines at once, taking turns, so a drift in the machine's load hits both. */
-async function alternate(
-  a: () => Promise<number>,
-  b: () => Promise<number>,
-  runs: number,
-  warmUps: number,
-): Promise<[number[], number[]]> {
-  const samples: [number[], number[]] = [[], []];
-  for (let i = 0; i < warmUps + runs; i++) {
-    const [sa, sb] = [await a(), await b()];
-    if (i < warmUps) continue;
-    samples[0].push(sa);
-    samples[1].push(sb);
-  }
-  return samples;
-}
-
-function stepsOf({ kind, size }: Shape) {
-  if (kind === "chain") return Array.from({ length: size }, (_, i) => ({ name: `step ${i}` }));
-  if (kind === "forEach") {
-    const items = Array.from({ length: size }, (_, i) => i);
-    const body = [{ name: "item", inputMapping: { item: "{{item}}" } }];
-    return [
-      { name: "each", stepType: "forEach", items, concurrency: Math.min(size, 100), steps: body },
-      { name: "join" },
-    ];
-  }
-  return [
-    ...Array.from({ length: size }, (_, i) => ({ name: `branch ${i}`, parallelGroup: "fan" })),
-    { name: "join" },
-  ];
-}
-
-async function troupeOrchestration(api: Api, shape: Shape): Promise<string> {
-  const created = await api.call<{ id: string }>("orchestrationManagement.create", {
-    name: `${shape.kind} ${shape.size} ${crypto.randomUUID().slice(0, 6)}`,
-    steps: stepsOf(shape),
-  });
-  return created.id;
-}
-
-/**
- * Both shapes: Troupe and the floor taking turns, then Workflows on its own (it keeps doing bookkeeping
- * after its latch is released, which would land in the others' figures).
- */
-async function shapeFigures(api: Api, tenantId: string, shapes: Shape[]) {
-  const ids = await Promise.all(shapes.map((shape) => troupeOrchestration(api, shape)));
-  const troupe: number[][] = [];
-  const floor: number[][] = [];
-  for (const [i, shape] of shapes.entries()) {
-    const [t, f] = await alternate(
-      () => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId: ids[i] })),
-      () => timed(() => api.post("/bench/floor", peerShape(shape))),
-      SHAPE_RUNS,
-      SHAPE_WARM_UPS,
-    );
-    troupe.push(t);
-    floor.push(f);
-  }
-  const workflows: number[][] = [];
-  for (const shape of shapes)
-    workflows.push(
-      await repeat(
-        () => timed(() => api.post("/bench/workflows", peerShape(shape))),
-        SHAPE_RUNS,
-        SHAPE_WARM_UPS,
-      ),
-    );
-  return shapes.map((_, i) => ({
-    troupe: troupe[i] ?? [],
-    floor: floor[i] ?? [],
-    workflows: workflows[i] ?? [],
-  }));
-}
+const HTTP_ROLE = "Bench HTTP model";
 
 /** Starts `count` runs at once; returns executions/s and each run's completion time. */
 async function burst(count: number, one: () => Promise<unknown>) {
@@ -210,9 +126,9 @@ async function agentCodeFigures(api: Api): Promise<Figure[]> {
   const script = (nonce: string) =>
     `// ${nonce}\nconst roles = await list_roles();\nconsole.log(roles.length);`;
   const run = (code: string) => api.call("agent.runCode", { roleName: "Bench Designer", code });
-  const cold = await repeat(() => timed(() => run(script(crypto.randomUUID()))));
+  const cold = await repeat(() => timed(() => run(script(crypto.randomUUID()))), RUNS);
   const warmCode = script("warm");
-  const warm = await repeat(() => timed(() => run(warmCode)));
+  const warm = await repeat(() => timed(() => run(warmCode)), RUNS);
   return [
     {
       label: "agent code, small meta script, cold isolate",
@@ -240,7 +156,7 @@ async function scalingFigures(api: Api, tenantId: string): Promise<Scaling[]> {
   for (const shape of shapes) {
     const orchestrationId = await troupeOrchestration(api, shape);
     const total = summarize(
-      await repeat(() => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId }))),
+      await repeat(() => timed(() => api.post("/bench/troupe", { tenantId, orchestrationId })), RUNS),
     );
     rows.push({
       label:
@@ -256,84 +172,153 @@ async function scalingFigures(api: Api, tenantId: string): Promise<Scaling[]> {
   return rows;
 }
 
-async function main() {
-  const started = performance.now();
-  const runtime = await startRuntime();
-  try {
-    const api = new Api(runtime.url);
-    const tenantId = await api.newTenant("bench");
-    const [chain, fan, each] = await shapeFigures(api, tenantId, [
+const perStep = (samples: number[]) => summarize(samples.map((ms) => ms / 100));
+
+/** The rows of one shape: Troupe, the floor and Workflows side by side. */
+function shapeFigure(label: string, unit: "ms" | "ms/step", samples: ShapeSamples): Figure & Compared {
+  const of = unit === "ms/step" ? perStep : summarize;
+  return {
+    label,
+    unit,
+    better: "lower",
+    troupe: of(samples.troupe),
+    floor: of(samples.floor),
+    workflows: of(samples.workflows),
+  };
+}
+
+async function localShapeFigures(api: Api, tenantId: string, server: ModelServer): Promise<Figure[]> {
+  const [chain, fan, each] = await shapeFigures(
+    api,
+    tenantId,
+    server,
+    { kind: "local" },
+    [
       { kind: "chain", size: 100 },
       { kind: "fanout", size: 100 },
       { kind: "forEach", size: 100 },
-    ]);
-    if (!chain || !fan || !each) throw new Error("no shape figures");
-    const perStep = (samples: number[]) => summarize(samples.map((ms) => ms / 100));
-    if (process.env.BENCH_ONLY === "shapes") {
-      // Quick loop for engine work: just the two shape figures, no report file.
-      for (const [label, samples] of [
-        ["chain ms/step", chain.troupe.map((ms) => ms / 100)],
-        ["fan-out ms", fan.troupe],
-        ["forEach ms", each.troupe],
-      ] as const) {
-        console.log(
-          label,
-          summarize(samples),
-          "floor",
-          label.startsWith("chain")
-            ? perStep(chain.floor)
-            : summarize(label.startsWith("fan") ? fan.floor : each.floor),
-        );
-      }
-      return;
+    ],
+    SHAPE_RUNS,
+  );
+  if (!chain || !fan || !each) throw new Error("no shape figures");
+  return [
+    shapeFigure("step overhead, 100 sequential steps", "ms/step", chain),
+    shapeFigure("fan-out 100 + join", "ms", fan),
+    shapeFigure("forEach 100 items + join (peers: fan-out 100)", "ms", each),
+  ];
+}
+
+/**
+ * The chain and the fan-out with every step's model behind the loopback server, in a tenant of their
+ * own (its extra role stays out of the role.list figure), and the targets read from them.
+ */
+async function httpFigures(
+  url: string,
+  server: ModelServer,
+): Promise<{ figures: Figure[]; targets: Target[] }> {
+  const api = new Api(url);
+  const tenantId = await api.newTenant("bench-http");
+  await api.call("role.create", {
+    name: HTTP_ROLE,
+    basePrompt: "You take one step of a benchmark workflow.",
+    hyperparameters: { model: `openai:${BENCH_MODEL_ID}` },
+  });
+  const [chain, fan] = await shapeFigures(
+    api,
+    tenantId,
+    server,
+    { kind: "http", roleName: HTTP_ROLE },
+    [
+      { kind: "chain", size: 100 },
+      { kind: "fanout", size: 100 },
+    ],
+    SHAPE_RUNS,
+  );
+  if (!chain || !fan) throw new Error("no HTTP shape figures");
+  const figures: [Figure & Compared, Figure & Compared] = [
+    shapeFigure("step overhead, 100 sequential steps, model over HTTP", "ms/step", chain),
+    shapeFigure("fan-out 100 + join, model over HTTP", "ms", fan),
+  ];
+  const [chainFigure, fanFigure] = figures;
+  return { figures, targets: httpTargets(chainFigure, fanFigure) };
+}
+
+/** Everything, in the order the table shows it; writes bench/results/latest.json. */
+async function fullRun(url: string, server: ModelServer, started: number): Promise<void> {
+  const api = new Api(url);
+  const tenantId = await api.newTenant("bench");
+  const local = await localShapeFigures(api, tenantId, server);
+  const http = await httpFigures(url, server);
+  const figures: Figure[] = [
+    ...local,
+    ...http.figures,
+    ...(await throughputFigures(api)),
+    ...(await latencyFigures(api)),
+    ...(await agentCodeFigures(api)),
+  ];
+  const scaling = await scalingFigures(api, tenantId);
+  const report = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? "",
+      node: process.version,
+      loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),
+    },
+    runs: RUNS,
+    shapeRuns: SHAPE_RUNS,
+    timing: "client-side, from the start request to the response that says the run has ended",
+    models: {
+      local: "the built-in local model, answered inline",
+      http: `"openai:${BENCH_MODEL_ID}": a loopback OpenAI-compatible server (bench/lib/model-server.ts) that answers at once; the floor and Workflows call it once per step too`,
+    },
+    figures,
+    targets: http.targets,
+    scaling,
+    totalSeconds: Math.round((performance.now() - started) / 1000),
+  };
+  printReport(report);
+  const out = path.resolve(import.meta.dirname, "results");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote bench/results/latest.json (${report.totalSeconds} s)`);
+}
+
+/** BENCH_ONLY: one group of figures, printed, no report file. */
+async function partialRun(only: "shapes" | "http", url: string, server: ModelServer): Promise<void> {
+  if (only === "http") {
+    const http = await httpFigures(url, server);
+    console.log(`\nHTTP shapes — medians of ${SHAPE_RUNS} runs (min–max)\n`);
+    printFigures(http.figures);
+    printTargets(http.targets);
+    return;
+  }
+  const api = new Api(url);
+  const figures = await localShapeFigures(api, await api.newTenant("bench"), server);
+  console.log(`\nLocal-model shapes — medians of ${SHAPE_RUNS} runs (min–max)\n`);
+  printFigures(figures);
+}
+
+async function main() {
+  const started = performance.now();
+  if (BENCH_ONLY !== undefined && BENCH_ONLY !== "shapes" && BENCH_ONLY !== "http")
+    throw new Error(`BENCH_ONLY is "shapes" or "http", not "${BENCH_ONLY}"`);
+  const server = await startModelServer();
+  try {
+    // OPENAI_MODELS="*" lets a role name the server's model whatever the platform's own list says.
+    const runtime = await startRuntime({
+      OPENAI_BASE_URL: server.baseUrl,
+      OPENAI_MODEL: BENCH_MODEL_ID,
+      OPENAI_MODELS: "*",
+    });
+    try {
+      if (BENCH_ONLY) await partialRun(BENCH_ONLY, runtime.url, server);
+      else await fullRun(runtime.url, server, started);
+    } finally {
+      await runtime.stop();
     }
-    const figures: Figure[] = [
-      {
-        label: "step overhead, 100 sequential steps",
-        unit: "ms/step",
-        better: "lower",
-        troupe: perStep(chain.troupe),
-        floor: perStep(chain.floor),
-        workflows: perStep(chain.workflows),
-      },
-      {
-        label: "fan-out 100 + join",
-        unit: "ms",
-        better: "lower",
-        troupe: summarize(fan.troupe),
-        floor: summarize(fan.floor),
-        workflows: summarize(fan.workflows),
-      },
-      {
-        label: "forEach 100 items + join (peers: fan-out 100)",
-        unit: "ms",
-        better: "lower",
-        troupe: summarize(each.troupe),
-        floor: summarize(each.floor),
-        workflows: summarize(each.workflows),
-      },
-      ...(await throughputFigures(api)),
-      ...(await latencyFigures(api)),
-      ...(await agentCodeFigures(api)),
-    ];
-    const scaling = await scalingFigures(api, tenantId);
-    const report = {
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "", node: process.version },
-      runs: RUNS,
-      shapeRuns: SHAPE_RUNS,
-      timing: "client-side, from the start request to the response that says the run has ended",
-      figures,
-      scaling,
-      totalSeconds: Math.round((performance.now() - started) / 1000),
-    };
-    printReport(report);
-    const out = path.resolve(import.meta.dirname, "results");
-    mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
-    console.log(`\nwrote bench/results/latest.json (${report.totalSeconds} s)`);
   } finally {
-    await runtime.stop();
+    await server.stop();
   }
 }
 

@@ -1,6 +1,8 @@
 // The benchmark's printed table: each figure as median (min–max) for Troupe, the floor and Workflows,
-// and the ratios Troupe / floor and Troupe / Workflows (for throughput, higher is better).
+// and the ratios Troupe / floor and Troupe / Workflows (for throughput, higher is better); then the
+// HTTP targets as PASS/FAIL lines.
 import { round, type Summary } from "./stats.ts";
+import { printTargets, type Target } from "./targets.ts";
 
 export interface Figure {
   label: string;
@@ -29,19 +31,11 @@ function table(rows: string[][]): string {
   );
 }
 
-export function printReport(report: {
-  figures: Figure[];
-  scaling: Scaling[];
-  runs: number;
-  shapeRuns: number;
-}): void {
-  console.log(
-    `\nTroupe benchmark — medians of ${report.runs} runs (step overhead and fan-out: ${report.shapeRuns}) (min–max), instant local model\n`,
-  );
+export function printFigures(figures: Figure[]): void {
   console.log(
     table([
       ["figure", "unit", "Troupe", "floor (bare DO alarms)", "Workflows", "Troupe/floor", "Troupe/Workflows"],
-      ...report.figures.map((f) => [
+      ...figures.map((f) => [
         f.label,
         f.unit,
         cell(f.troupe),
@@ -52,6 +46,19 @@ export function printReport(report: {
       ]),
     ]),
   );
+}
+
+export function printReport(report: {
+  figures: Figure[];
+  scaling: Scaling[];
+  targets: Target[];
+  runs: number;
+  shapeRuns: number;
+}): void {
+  console.log(
+    `\nTroupe benchmark — medians of ${report.runs} runs (step overhead and fan-out: ${report.shapeRuns}) (min–max); the model is the instant local one, or where a row says "over HTTP" a loopback OpenAI-compatible server that answers at once\n`,
+  );
+  printFigures(report.figures);
   console.log("\nScaling (Troupe): total ms and ms per step\n");
   console.log(
     table([
@@ -63,4 +70,5 @@ export function printReport(report: {
       ]),
     ]),
   );
+  printTargets(report.targets);
 }

@@ -7,7 +7,8 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-export async function startRuntime(): Promise<Runtime> {
-  const server = await startWranglerDev({ config: "bench/runtime/wrangler.toml", label: "bench" });
+/** `vars` become `--var` bindings, e.g. the loopback model server's OPENAI_BASE_URL. */
+export async function startRuntime(vars: Record<string, string> = {}): Promise<Runtime> {
+  const server = await startWranglerDev({ config: "bench/runtime/wrangler.toml", label: "bench", vars });
   return { url: server.url, stop: server.stop };
 }
