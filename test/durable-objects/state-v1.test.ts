@@ -4,7 +4,6 @@
 // call the gone runner held is logged as interrupted and made again, and the index row follows.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isTerminal } from "../../durable-objects/engine/status";
 import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
 import { statusView } from "../../durable-objects/execution/status-view";
 import { ExecutionStore } from "../../durable-objects/execution/store";
@@ -23,7 +22,7 @@ import {
   statusOf,
   waitForEnd,
 } from "../helpers/crash";
-import { capturedChainEnd, plantV1Execution } from "../helpers/v1-state";
+import { capturedChainEnd, expectListedUntilEnd, plantV1Execution } from "../helpers/v1-state";
 
 const INTERRUPTED = "the attempt was cut off by a restart before its result was stored; it runs again";
 
@@ -158,19 +157,6 @@ describe("version-1 state finishing under the graph engine", () => {
 
   it("is listed with the status it ends with", async () => {
     const planted = await plantV1Execution("chainHeldAtB");
-    const listed = () => planted.trpc.orchestrationManagement.listExecutions.query({});
-    expect((await listed()).items).toEqual([
-      expect.objectContaining({ id: planted.executionId, status: "running", parentExecutionId: null }),
-    ]);
-    const end = await runToEnd(planted);
-    expect(isTerminal(end.status)).toBe(true);
-    expect((await listed()).items).toEqual([
-      expect.objectContaining({
-        id: planted.executionId,
-        status: "completed",
-        finishedAt: end.finishedAt,
-        orchestrationName: "Crash chain",
-      }),
-    ]);
+    await expectListedUntilEnd(planted, () => runToEnd(planted), "Crash chain");
   });
 });

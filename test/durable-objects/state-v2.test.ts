@@ -23,6 +23,7 @@ import {
   waitForEnd,
 } from "../helpers/crash";
 import { timelessOutcome } from "../helpers/crash-kinds";
+import { expectListedUntilEnd } from "../helpers/v1-state";
 import { capturedDefinition, capturedEnd, plantV2Execution, type V2Situation } from "../helpers/v2-state";
 
 const INTERRUPTED = "the attempt was cut off by a restart before its result was stored; it runs again";
@@ -307,19 +308,6 @@ describe("version-2 state finishing under the current code", () => {
 
   it("is listed with the status it ends with", async () => {
     const planted = await plantV2Execution("fanOutHeldAtM3M7");
-    const listed = () => planted.trpc.orchestrationManagement.listExecutions.query({});
-    expect((await listed()).items).toEqual([
-      expect.objectContaining({ id: planted.executionId, status: "running", parentExecutionId: null }),
-    ]);
-    const end = await runToEnd(planted);
-    expect(isTerminal(end.status)).toBe(true);
-    expect((await listed()).items).toEqual([
-      expect.objectContaining({
-        id: planted.executionId,
-        status: "completed",
-        finishedAt: end.finishedAt,
-        orchestrationName: "Crash fan-out",
-      }),
-    ]);
+    await expectListedUntilEnd(planted, () => runToEnd(planted), "Crash fan-out");
   });
 });

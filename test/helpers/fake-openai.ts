@@ -1,7 +1,8 @@
 // The Worker side of the fake OpenAI-compatible server (fake-openai-server.ts, started by globalSetup):
 // its base URL as the Worker sees it, per-test keys and the requests it recorded. No state of its own.
 import { env } from "cloudflare:workers";
-import type { ModelRequest } from "../../worker/models/types";
+import { openAiProvider } from "../../worker/models/openai";
+import type { ModelReply, ModelRequest } from "../../worker/models/types";
 import { waitFor } from "./executions";
 import type { RecordedRequest } from "./fake-openai-record";
 
@@ -49,4 +50,14 @@ export function chatRequest(
     json: false,
     ...overrides,
   };
+}
+
+/** The OpenAI-compatible provider pointed at the fake server, with a test key. */
+export const fakeProvider = () => openAiProvider(fakeOpenAiBaseUrl(), "test-key");
+
+export const noAbort = () => new AbortController().signal;
+
+export function failureOf(reply: ModelReply) {
+  if (reply.ok) throw new Error(`expected a failure, got the reply ${JSON.stringify(reply.text)}`);
+  return reply.error;
 }

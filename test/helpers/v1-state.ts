@@ -5,10 +5,13 @@
 // test/helpers/v2-state.ts, on the same `plantCapturedExecution`.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { isTerminal } from "../../durable-objects/engine/status";
 import { WATCHDOG_MS } from "../../durable-objects/execution/object";
+import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
 import type { OrchestrationInput } from "../../worker/schemas/orchestration";
 import fixtures from "../fixtures/v1-execution-storage.json";
-import { newTenant } from "./client";
+import { newTenant, type TestClient } from "./client";
 import { executionObject, StepModel } from "./crash";
 
 export type V1Situation = "chainHeldAtB" | "fanOutHeldAtM3" | "waitingRetry" | "chainCompleted";
@@ -159,4 +162,29 @@ export function plantV1Execution(situation: V1Situation) {
 /** The captured final header of the completed chain: what a v1 chain that finishes now must end with. */
 export function capturedChainEnd(): CapturedEntries["header"] {
   return (fixtures as unknown as Record<V1Situation, CapturedStorage>).chainCompleted.entries.header;
+}
+
+/**
+ * A planted run is listed as running, then, once `runToEnd` has finished it, with the status and end
+ * time it ended with.
+ */
+export async function expectListedUntilEnd(
+  planted: { executionId: string; trpc: TestClient },
+  runToEnd: () => Promise<ExecutionStatus>,
+  orchestrationName: string,
+): Promise<void> {
+  const listed = () => planted.trpc.orchestrationManagement.listExecutions.query({});
+  expect((await listed()).items).toEqual([
+    expect.objectContaining({ id: planted.executionId, status: "running", parentExecutionId: null }),
+  ]);
+  const end = await runToEnd();
+  expect(isTerminal(end.status)).toBe(true);
+  expect((await listed()).items).toEqual([
+    expect.objectContaining({
+      id: planted.executionId,
+      status: "completed",
+      finishedAt: end.finishedAt,
+      orchestrationName,
+    }),
+  ]);
 }

@@ -2,23 +2,17 @@
 // sends, and how each kind of upstream failure becomes a tagged step error.
 import { describe, expect, it } from "vitest";
 import { openAiProvider, retryAfterMs } from "../../worker/models/openai";
-import type { ModelReply } from "../../worker/models/types";
 import { waitFor } from "../helpers/executions";
 import {
   chatRequest,
+  failureOf,
   fakeKey,
   fakeOpenAiBaseUrl,
+  noAbort,
+  fakeProvider as provider,
   recordedRequests,
   waitForRequests,
 } from "../helpers/fake-openai";
-
-const provider = () => openAiProvider(fakeOpenAiBaseUrl(), "test-key");
-const noAbort = () => new AbortController().signal;
-
-function failureOf(reply: ModelReply) {
-  if (reply.ok) throw new Error(`expected a failure, got the reply ${JSON.stringify(reply.text)}`);
-  return reply.error;
-}
 
 describe("the OpenAI-compatible provider against a real HTTP server", () => {
   it("returns the reply's text and the server's usage, sending the key and the request body", async () => {

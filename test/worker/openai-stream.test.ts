@@ -3,24 +3,16 @@
 // non-streaming one, and a stream that drops or stops early is a retryable failure. Also what a step's
 // outputSchema makes the provider send (response_format, or the schema in the system prompt).
 import { describe, expect, it } from "vitest";
-import { openAiProvider } from "../../worker/models/openai";
-import type { ModelReply } from "../../worker/models/types";
 import { waitFor } from "../helpers/executions";
 import {
   chatRequest,
+  failureOf,
   fakeKey,
-  fakeOpenAiBaseUrl,
+  noAbort,
+  fakeProvider as provider,
   recordedRequests,
   waitForRequests,
 } from "../helpers/fake-openai";
-
-const provider = () => openAiProvider(fakeOpenAiBaseUrl(), "test-key");
-const noAbort = () => new AbortController().signal;
-
-function failureOf(reply: ModelReply) {
-  if (reply.ok) throw new Error(`expected a failure, got the reply ${JSON.stringify(reply.text)}`);
-  return reply.error;
-}
 
 /** A request that streams, and the texts its onText saw, in order. */
 function streamingRequest(model: string, user: string) {
