@@ -31,8 +31,6 @@ export type InstantReply = (command: Extract<Command, { type: "call_model" }>) =
 
 export interface DecideOptions {
   instant?: InstantReply;
-  /** Outside an alarm no call may go out: such attempts are undone and left for the next alarm. */
-  deferCalls?: boolean;
   /**
    * Which call runner a call goes to instead of this object, if any (asked once per call, in order): its
    * attempt records that runner, so a restart of this object does not cut it off.
@@ -89,8 +87,6 @@ export function decide(
           attempt: command.attempt,
           result,
         });
-      } else if (options.deferCalls) {
-        queue.push({ type: "attempt_deferred", instance: command.instance, attempt: command.attempt });
       } else {
         const runnerIndex = options.dispatch?.(command);
         if (runnerIndex !== undefined) markDispatched(tx, command.instance, command.attempt, runnerIndex);

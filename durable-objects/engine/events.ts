@@ -52,17 +52,6 @@ export function applyEvent(tx: Transition, event: EngineEvent): void {
       else failAttempt(tx, instance.id, "failed", parsed.error, result.usage, result.text);
       return;
     }
-    case "attempt_deferred": {
-      const instance = openCall(tx, event.instance, event.attempt);
-      if (!running || !instance) return;
-      const edited = tx.edit(instance.id);
-      edited.attempts.pop();
-      delete edited.wait;
-      edited.status = "waiting_retry";
-      // Not `now`: this same decision must not start it again; the next wake-up will.
-      edited.retryAt = tx.now + 1;
-      return;
-    }
     case "child_finished": {
       const instance = tx.get(event.instance);
       const wait = instance?.wait;

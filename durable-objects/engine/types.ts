@@ -220,8 +220,6 @@ export type EngineEvent =
   | { type: "start" }
   | { type: "wake" }
   | { type: "attempt_finished"; instance: string; attempt: number; result: AttemptResult }
-  /** The shell did not make the call (it would outlive the alarm invocation): undo the attempt. */
-  | { type: "attempt_deferred"; instance: string; attempt: number }
   | { type: "child_finished"; instance: string; attempt: number; executionId: string; result: ChildResult }
   | { type: "approval"; instance: string; decision: ApprovalDecision }
   | { type: "cancel"; reason: string }

@@ -130,21 +130,46 @@ describe("instant replies answered inside one decision", () => {
     expect(decision.wakeAt).toBe(NOW + 1000);
   });
 
-  it("outside an alarm, leaves every call that is not instant for the next alarm and answers the rest", () => {
+  it("hands the calls the shell says to a call runner, recorded so that a restart does not cut them off", () => {
     const { plan, run } = fresh(fanOut(3));
     const instant: InstantReply = (call) => (call.instance === "0" ? reply("local") : undefined);
-    const { decision, run: after } = together(plan, run, [{ type: "start" }], { instant, deferCalls: true });
+    const dispatch = (call: { instance: string }) => (call.instance === "2" ? 7 : undefined);
+    const { decision, run: after } = together(plan, run, [{ type: "start" }], { instant, dispatch });
 
-    expect(decision.commands.filter((c) => c.type === "call_model")).toEqual([]);
-    expect(statusesOf(after)).toEqual([
-      ["0", "completed"],
-      ["1", "waiting_retry"],
-      ["2", "waiting_retry"],
+    expect(decision.commands.filter((c) => c.type === "call_model")).toEqual([
+      {
+        type: "call_model",
+        instance: "1",
+        attempt: 1,
+        input: { input: { topic: "t" } },
+        deadline: NOW + 300_000,
+      },
+      {
+        type: "call_model",
+        instance: "2",
+        attempt: 1,
+        input: { input: { topic: "t" } },
+        deadline: NOW + 300_000,
+        runnerIndex: 7,
+      },
     ]);
-    // Undone, not failed: no attempt is left on the deferred steps, and they start at the next wake.
-    expect(after.instances.get("1")?.attempts).toEqual([]);
-    expect(after.instances.get("1")?.wait).toBeUndefined();
-    expect(decision.wakeAt).toBe(NOW + 1);
+    expect(after.instances.get("1")?.attempts[0]?.runner).toBe(inputs().runner);
+    expect(after.instances.get("2")?.attempts[0]?.runner).toBe("dispatched:7");
+
+    // A new instance of the object (another runner) wakes: its own call was cut off, the runner's was not.
+    const restarted = decide(plan, after, [{ type: "wake" }], {
+      ...inputs(),
+      runner: "run_new",
+      now: NOW + 5,
+    });
+    const next = frozenRun(applyDecision(after, restarted));
+    // Its own call was cut off and is made again at once, by the new instance.
+    expect(next.instances.get("1")?.attempts.map((a) => [a.outcome, a.runner])).toEqual([
+      ["interrupted", RUNNER],
+      [undefined, "run_new"],
+    ]);
+    expect(next.instances.get("2")?.attempts.map((a) => a.outcome)).toEqual([undefined]);
+    expect(next.instances.get("2")?.wait).toEqual({ kind: "call", attempt: 1 });
   });
 
   it("hands calls that must go out back as commands, in step order", () => {
