@@ -50,6 +50,8 @@ export class CallRunner extends DurableObject<Env> {
   private readonly gate = new ConnectionGate();
   private readonly callSlots = new ConnectionGate(CALLS_PER_RUNNER);
   private readonly running = new Map<string, AbortController>();
+  /** Jobs whose call has ended and whose result is on its way to the execution object. */
+  private readonly reporting = new Set<string>();
   private readonly reports = new ReportQueue(
     (executionId, batch) => this.deliver(executionId, batch),
     (work) => this.ctx.waitUntil(work),
@@ -60,7 +62,7 @@ export class CallRunner extends DurableObject<Env> {
    * (running, or ended and being reported) is not taken again.
    */
   async run(jobs: CallJob[]): Promise<{ ok: true }> {
-    const fresh = jobs.filter((job) => !this.running.has(jobKey(job)));
+    const fresh = jobs.filter((job) => !this.busyWith(jobKey(job)));
     if (fresh.length === 0) return { ok: true };
     const keys = fresh.flatMap((job) => [`job:${jobKey(job)}`, `result:${jobKey(job)}`]);
     const stored = await this.ctx.storage.get<unknown>(keys);
@@ -70,10 +72,20 @@ export class CallRunner extends DurableObject<Env> {
     await this.armWatchdog(Date.now() + RUNNER_WATCHDOG_MS);
     for (const job of fresh) {
       const result = stored.get(`result:${jobKey(job)}`) as AttemptResult | undefined;
-      if (result) this.reports.add(job, result);
+      if (result) this.report(job, result);
       else this.start(job);
     }
     return { ok: true };
+  }
+
+  /** Running its call, or reporting its result: taking the job again would call the model twice. */
+  private busyWith(key: string): boolean {
+    return this.running.has(key) || this.reporting.has(key);
+  }
+
+  private report(job: CallJob, result: AttemptResult): void {
+    this.reporting.add(jobKey(job));
+    this.reports.add(job, result);
   }
 
   /** The execution no longer wants the result (the attempt timed out, the run was cancelled). */
@@ -90,8 +102,8 @@ export class CallRunner extends DurableObject<Env> {
     for (const job of jobs.values()) {
       const key = jobKey(job);
       const result = results.get(`result:${key}`);
-      if (result) this.reports.add(job, result);
-      else if (this.running.has(key)) continue;
+      if (this.busyWith(key)) continue;
+      if (result) this.report(job, result);
       // A call this runner was making when it restarted; past its deadline the execution gave up on it.
       else if (job.deadline > Date.now()) this.start(job);
       else await this.ctx.storage.delete(`job:${key}`, UNCONFIRMED);
@@ -130,7 +142,7 @@ export class CallRunner extends DurableObject<Env> {
       await this.ctx.storage.delete(`job:${key}`, UNCONFIRMED);
       return;
     }
-    this.reports.add(job, result);
+    this.report(job, result);
   }
 
   /**
@@ -139,6 +151,14 @@ export class CallRunner extends DurableObject<Env> {
    */
   private async deliver(executionId: string, batch: Finished[]): Promise<void> {
     const keys = batch.flatMap(({ job }) => [`job:${jobKey(job)}`, `result:${jobKey(job)}`]);
+    try {
+      await this.handOver(executionId, batch, keys);
+    } finally {
+      for (const { job } of batch) this.reporting.delete(jobKey(job));
+    }
+  }
+
+  private async handOver(executionId: string, batch: Finished[], keys: string[]): Promise<void> {
     const reports = batch.map(({ job, result }) => ({
       instance: job.instance,
       attempt: job.attempt,
