@@ -306,10 +306,14 @@ async function main() {
   const server = await startModelServer();
   try {
     // OPENAI_MODELS="*" lets a role name the server's model whatever the platform's own list says.
+    // BENCH_FLOOR_CONNECTIONS=6 holds the floor's HTTP fan-out to production's six connections (wrangler
+    // dev enforces none), to compare it with Troupe, which holds itself to them.
+    const floorConnections = process.env.BENCH_FLOOR_CONNECTIONS;
     const runtime = await startRuntime({
       OPENAI_BASE_URL: server.baseUrl,
       OPENAI_MODEL: BENCH_MODEL_ID,
       OPENAI_MODELS: "*",
+      ...(floorConnections ? { FLOOR_CONNECTIONS: floorConnections } : {}),
     });
     try {
       if (BENCH_ONLY) await partialRun(BENCH_ONLY, runtime.url, server);

@@ -7,6 +7,7 @@
 // fan-out here (about 51 against 116 ms inside the object on a busy 2-core machine) but records nothing
 // until every call has answered. Benchmark-only code.
 import { DurableObject } from "cloudflare:workers";
+import { ConnectionGate } from "../../durable-objects/execution/connection-gate";
 import { callModelServer, type ModelServerRef } from "./model-call";
 
 interface ChainState {
@@ -28,8 +29,12 @@ function nextAlarmAt(runningAt: number): number {
   return Math.max(Date.now() + 1, runningAt + 1);
 }
 
-export class BareChainObject extends DurableObject {
+export class BareChainObject extends DurableObject<{ FLOOR_CONNECTIONS?: string }> {
   private waiters: (() => void)[] = [];
+  /** Set by BENCH_FLOOR_CONNECTIONS: the fan-out's calls at once (unset: all at once, as wrangler dev allows). */
+  private readonly gate = this.env.FLOOR_CONNECTIONS
+    ? new ConnectionGate(Number(this.env.FLOOR_CONNECTIONS))
+    : undefined;
 
   /** Starts a chain of `size` alarm steps, or one alarm that fans out `size` rows plus a join row. */
   async run(kind: "chain" | "fanout", size: number, model?: ModelServerRef): Promise<void> {
@@ -74,7 +79,8 @@ export class BareChainObject extends DurableObject {
   private async fanOutCalling(size: number, model: ModelServerRef): Promise<void> {
     const branches = await Promise.all(
       Array.from({ length: size }, async (_, i) => {
-        const tokens = await callModelServer(model, `branch ${i}`);
+        const call = () => callModelServer(model, `branch ${i}`);
+        const tokens = await (this.gate ? this.gate.run(call) : call());
         await this.ctx.storage.put(`branch:${i}`, tokens);
         return tokens;
       }),
