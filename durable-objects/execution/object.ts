@@ -36,8 +36,6 @@ export const WATCHDOG_MS = 60_000;
 export const PROJECTION_RETRY_MS = 30_000;
 /** A delivery to another object that failed is tried again by an alarm this much later. */
 export const DELIVERY_RETRY_MS = 5_000;
-/** Watchers hear of streamed text at most this often. */
-export const TEXT_NOTICE_MS = 100;
 
 /** Alarm invocations started in this isolate (tests read it to prove a path needs none). */
 let alarmsStarted = 0;
@@ -57,7 +55,7 @@ export class ExecutionObject extends DurableObject<Env> {
     gate: this.gate,
     crashAt: (point, loaded) => this.crashAt(point, loaded),
     receive: (event) => this.receive(event),
-    textChanged: () => this.textChanged(),
+    textChanged: () => this.watchers.textChanged(() => this.store.peek()?.run.header.status),
     retrySoon: () => void this.serialized(() => this.armNoLaterThan(Date.now() + DELIVERY_RETRY_MS)),
   });
   private readonly outbox = new Outbox({
@@ -71,9 +69,6 @@ export class ExecutionObject extends DurableObject<Env> {
       this.serialized(() => (this.calls.inInvocation() ? Promise.resolve() : this.armAlarm())),
   });
   private wakeAt: number | undefined;
-  /** When watchers were last told about streamed text, and whether a later telling is scheduled. */
-  private textToldAt = 0;
-  private textTelling: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Idempotent: the first call decides the start (steps the local model answers run right here;
@@ -329,20 +324,6 @@ export class ExecutionObject extends DurableObject<Env> {
       (command) => command.type === "call_model" && command.runnerIndex === undefined,
     );
     return inline ? now + WATCHDOG_MS : undefined;
-  }
-
-  /** Streamed text is news to watchers, told at most every TEXT_NOTICE_MS (it changes with every token). */
-  private textChanged(): void {
-    if (this.textTelling !== undefined) return;
-    const tell = () => {
-      this.textTelling = undefined;
-      this.textToldAt = Date.now();
-      const status = this.store.peek()?.run.header.status;
-      if (status) this.watchers.notify(status);
-    };
-    const wait = this.textToldAt + TEXT_NOTICE_MS - Date.now();
-    if (wait <= 0) tell();
-    else this.textTelling = setTimeout(tell, wait);
   }
 
   private inputs(now: number): DecideContext {

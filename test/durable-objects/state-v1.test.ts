@@ -2,11 +2,9 @@
 // test/fixtures/v1-execution-storage.json) is planted in an execution object and its pending alarm run.
 // Each run finishes under the new code as an uncrashed one does: completed steps are not called again, the
 // call the gone runner held is logged as interrupted and made again, and the index row follows.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
-import { statusView } from "../../durable-objects/execution/status-view";
-import { ExecutionStore } from "../../durable-objects/execution/store";
 import {
   attemptsOf,
   chain,
@@ -20,9 +18,14 @@ import {
   outcomeOf,
   pendingAlarm,
   statusOf,
-  waitForEnd,
 } from "../helpers/crash";
-import { capturedChainEnd, expectListedUntilEnd, plantV1Execution } from "../helpers/v1-state";
+import {
+  capturedChainEnd,
+  expectListedUntilEnd,
+  plantV1Execution,
+  runToEnd,
+  storedState,
+} from "../helpers/v1-state";
 
 const INTERRUPTED = "the attempt was cut off by a restart before its result was stored; it runs again";
 
@@ -32,22 +35,6 @@ let fanControl: ExecutionStatus;
 beforeAll(async () => {
   [chainControl, fanControl] = await Promise.all([controlRun(chain), controlRun(fanOut)]);
 });
-
-/** Runs the planted execution's pending alarm on a fresh instance and waits for the run to end. */
-async function runToEnd(planted: Awaited<ReturnType<typeof plantV1Execution>>) {
-  expect(await pendingAlarm(planted.executionId)).not.toBeNull();
-  await runDurableObjectAlarm(executionObject(planted.executionId));
-  return waitForEnd(planted.trpc, planted.executionId);
-}
-
-/** The object's storage after the run: raw records by key, and the state a new store reads from them. */
-function storedState(executionId: string) {
-  return runInDurableObject(executionObject(executionId), async (_, state) => {
-    const raw = await state.storage.list<Record<string, unknown>>();
-    const loaded = await new ExecutionStore(state.storage).load();
-    return { raw, view: loaded ? statusView(loaded) : undefined };
-  });
-}
 
 describe("version-1 state finishing under the graph engine", () => {
   it("a chain whose B call was open: A is not called again, B is retried, C runs", async () => {
@@ -157,6 +144,6 @@ describe("version-1 state finishing under the graph engine", () => {
 
   it("is listed with the status it ends with", async () => {
     const planted = await plantV1Execution("chainHeldAtB");
-    await expectListedUntilEnd(planted, () => runToEnd(planted), "Crash chain");
+    await expectListedUntilEnd(planted, "Crash chain");
   });
 });

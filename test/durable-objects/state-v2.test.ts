@@ -3,12 +3,10 @@
 // Each run finishes under the current code as an uncrashed one does: completed instances are not called
 // again, a call the gone runner held is logged as interrupted and made again, a waiting retry or approval
 // goes on from where it was, and the index row follows. Completed runs read back as they ended.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isTerminal } from "../../durable-objects/engine/status";
 import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
-import { statusView } from "../../durable-objects/execution/status-view";
-import { ExecutionStore } from "../../durable-objects/execution/store";
 import type { TestClient } from "../helpers/client";
 import {
   attemptsByCall,
@@ -23,7 +21,7 @@ import {
   waitForEnd,
 } from "../helpers/crash";
 import { timelessOutcome } from "../helpers/crash-kinds";
-import { expectListedUntilEnd } from "../helpers/v1-state";
+import { expectListedUntilEnd, runToEnd, storedState } from "../helpers/v1-state";
 import { capturedDefinition, capturedEnd, plantV2Execution, type V2Situation } from "../helpers/v2-state";
 
 const INTERRUPTED = "the attempt was cut off by a restart before its result was stored; it runs again";
@@ -103,22 +101,6 @@ beforeAll(async () => {
     control[family] = run;
   }
 });
-
-/** Runs the planted execution's pending alarm on a fresh instance and waits for the run to end. */
-async function runToEnd(planted: Planted) {
-  expect(await pendingAlarm(planted.executionId)).not.toBeNull();
-  await runDurableObjectAlarm(executionObject(planted.executionId));
-  return waitForEnd(planted.trpc, planted.executionId);
-}
-
-/** The object's storage after the run: raw records by key, and the state a new store reads from them. */
-function storedState(executionId: string) {
-  return runInDurableObject(executionObject(executionId), async (_, state) => {
-    const raw = await state.storage.list<Record<string, unknown>>();
-    const loaded = await new ExecutionStore(state.storage).load();
-    return { raw, view: loaded ? statusView(loaded) : undefined };
-  });
-}
 
 /** What every finished run must show: the control's outcome, its index row, no alarm, storage read back. */
 async function expectFinishedLike(planted: Planted, end: ExecutionStatus, family: Family) {
@@ -308,6 +290,6 @@ describe("version-2 state finishing under the current code", () => {
 
   it("is listed with the status it ends with", async () => {
     const planted = await plantV2Execution("fanOutHeldAtM3M7");
-    await expectListedUntilEnd(planted, () => runToEnd(planted), "Crash fan-out");
+    await expectListedUntilEnd(planted, "Crash fan-out");
   });
 });

@@ -3,16 +3,18 @@
 // been in flight when the new code shipped. Version 1 (test/fixtures/v1-execution-storage.json: storage
 // exactly as the engine before the graph engine wrote it) is planted here; version 2 through
 // test/helpers/v2-state.ts, on the same `plantCapturedExecution`.
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { isTerminal } from "../../durable-objects/engine/status";
 import { WATCHDOG_MS } from "../../durable-objects/execution/object";
-import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
+import { type ExecutionStatus, statusView } from "../../durable-objects/execution/status-view";
+import { ExecutionStore } from "../../durable-objects/execution/store";
 import type { OrchestrationInput } from "../../worker/schemas/orchestration";
 import fixtures from "../fixtures/v1-execution-storage.json";
 import { newTenant, type TestClient } from "./client";
-import { executionObject, StepModel } from "./crash";
+import { executionObject, pendingAlarm, StepModel } from "./crash";
+import { waitForEnd } from "./executions";
 
 export type V1Situation = "chainHeldAtB" | "fanOutHeldAtM3" | "waitingRetry" | "chainCompleted";
 
@@ -168,16 +170,12 @@ export function capturedChainEnd(): CapturedEntries["header"] {
  * A planted run is listed as running, then, once `runToEnd` has finished it, with the status and end
  * time it ended with.
  */
-export async function expectListedUntilEnd(
-  planted: { executionId: string; trpc: TestClient },
-  runToEnd: () => Promise<ExecutionStatus>,
-  orchestrationName: string,
-): Promise<void> {
+export async function expectListedUntilEnd(planted: Planted, orchestrationName: string): Promise<void> {
   const listed = () => planted.trpc.orchestrationManagement.listExecutions.query({});
   expect((await listed()).items).toEqual([
     expect.objectContaining({ id: planted.executionId, status: "running", parentExecutionId: null }),
   ]);
-  const end = await runToEnd();
+  const end = await runToEnd(planted);
   expect(isTerminal(end.status)).toBe(true);
   expect((await listed()).items).toEqual([
     expect.objectContaining({
@@ -187,4 +185,25 @@ export async function expectListedUntilEnd(
       orchestrationName,
     }),
   ]);
+}
+
+interface Planted {
+  executionId: string;
+  trpc: TestClient;
+}
+
+/** Runs the planted execution's pending alarm on a fresh instance and waits for the run to end. */
+export async function runToEnd(planted: Planted): Promise<ExecutionStatus> {
+  expect(await pendingAlarm(planted.executionId)).not.toBeNull();
+  await runDurableObjectAlarm(executionObject(planted.executionId));
+  return waitForEnd(planted.trpc, planted.executionId);
+}
+
+/** The object's storage after the run: raw records by key, and the state a new store reads from them. */
+export function storedState(executionId: string) {
+  return runInDurableObject(executionObject(executionId), async (_, state) => {
+    const raw = await state.storage.list<Record<string, unknown>>();
+    const loaded = await new ExecutionStore(state.storage).load();
+    return { raw, view: loaded ? statusView(loaded) : undefined };
+  });
 }
