@@ -1,14 +1,17 @@
 // Starts the benchmark runtime (bench/runtime/wrangler.toml) with `wrangler dev` in a fresh persist
 // folder on a free loopback port, and stops it by its own PID (see test/helpers/wrangler-dev.ts).
 import { startWranglerDev } from "../../test/helpers/wrangler-dev.ts";
+import { treeCpuMs } from "./cpu.ts";
 
 export interface Runtime {
   url: string;
   stop(): Promise<void>;
+  /** CPU ms the runtime (wrangler and its workerd) has used so far. */
+  cpuMs(): number;
 }
 
 /** `vars` become `--var` bindings, e.g. the loopback model server's OPENAI_BASE_URL. */
 export async function startRuntime(vars: Record<string, string> = {}): Promise<Runtime> {
   const server = await startWranglerDev({ config: "bench/runtime/wrangler.toml", label: "bench", vars });
-  return { url: server.url, stop: server.stop };
+  return { url: server.url, stop: server.stop, cpuMs: () => treeCpuMs(server.pid) };
 }

@@ -21,6 +21,18 @@ export interface ShapeSamples {
   troupe: number[];
   floor: number[];
   workflows: number[];
+  /** CPU ms the runtime used during each measured run, per engine (warm-ups left out). */
+  cpu: { troupe: number[]; floor: number[]; workflows: number[] };
+}
+
+/** `run`, also noting the runtime's CPU ms during it into `samples`. */
+function metered(run: () => Promise<number>, cpuMs: () => number, samples: number[]) {
+  return async () => {
+    const before = cpuMs();
+    const ms = await run();
+    samples.push(cpuMs() - before);
+    return ms;
+  };
 }
 
 /** What the floor and Workflows run for a shape: they have no forEach, so its peer is the same fan-out. */
@@ -131,20 +143,34 @@ export async function shapeFigures(
   path: ModelPath,
   shapes: Shape[],
   runs: number,
+  cpuMs: () => number,
 ): Promise<ShapeSamples[]> {
   const http = path.kind === "http";
   const peer = (shape: Shape) => ({ ...peerShape(shape), http });
   const ids = await Promise.all(shapes.map((shape) => troupeOrchestration(api, shape, path)));
   const troupe: number[][] = [];
   const floor: number[][] = [];
+  const cpu = shapes.map(() => ({
+    troupe: [] as number[],
+    floor: [] as number[],
+    workflows: [] as number[],
+  }));
   for (const [i, shape] of shapes.entries()) {
     const label = `${shape.kind} ${shape.size} (${path.kind} model)`;
     const calls = callsOf(shape, path);
     const [t, f] = await alternate(
-      checkedRun(api, server, `Troupe ${label}`, calls, () =>
-        api.post("/bench/troupe", { tenantId, orchestrationId: ids[i] }),
+      metered(
+        checkedRun(api, server, `Troupe ${label}`, calls, () =>
+          api.post("/bench/troupe", { tenantId, orchestrationId: ids[i] }),
+        ),
+        cpuMs,
+        cpu[i]?.troupe ?? [],
       ),
-      checkedRun(api, server, `floor ${label}`, calls, () => api.post("/bench/floor", peer(shape))),
+      metered(
+        checkedRun(api, server, `floor ${label}`, calls, () => api.post("/bench/floor", peer(shape))),
+        cpuMs,
+        cpu[i]?.floor ?? [],
+      ),
       runs,
       SHAPE_WARM_UPS,
     );
@@ -152,16 +178,21 @@ export async function shapeFigures(
     floor.push(f);
   }
   const workflows: number[][] = [];
-  for (const shape of shapes) {
+  for (const [i, shape] of shapes.entries()) {
     const label = `Workflows ${shape.kind} ${shape.size} (${path.kind} model)`;
     const run = checkedRun(api, server, label, callsOf(shape, path), () =>
       api.post("/bench/workflows", peer(shape)),
     );
-    workflows.push(await repeat(run, runs, SHAPE_WARM_UPS));
+    workflows.push(await repeat(metered(run, cpuMs, cpu[i]?.workflows ?? []), runs, SHAPE_WARM_UPS));
   }
   return shapes.map((_, i) => ({
     troupe: troupe[i] ?? [],
     floor: floor[i] ?? [],
     workflows: workflows[i] ?? [],
+    cpu: {
+      troupe: cpu[i]?.troupe.slice(-runs) ?? [],
+      floor: cpu[i]?.floor.slice(-runs) ?? [],
+      workflows: cpu[i]?.workflows.slice(-runs) ?? [],
+    },
   }));
 }
