@@ -33,7 +33,7 @@ export const TEXT_INTERVAL_MS = 200;
 const UNCONFIRMED = { allowUnconfirmed: true } as const;
 
 export interface RunnerRpc {
-  run(jobs: CallJob[]): Promise<{ ok: true }>;
+  run(jobs: CallJob[], handedBefore?: boolean): Promise<{ ok: true }>;
   abort(key: string, reason: string): Promise<{ ok: true }>;
 }
 
@@ -52,6 +52,8 @@ export class CallRunner extends DurableObject<Env> {
   private readonly running = new Map<string, AbortController>();
   /** Jobs whose call has ended and whose result is on its way to the execution object. */
   private readonly reporting = new Set<string>();
+  /** When the alarm this instance last saw or set is due (undefined: not known, or it has fired). */
+  private alarmAt: number | undefined;
   private readonly reports = new ReportQueue(
     (executionId, batch) => this.deliver(executionId, batch),
     (work) => this.ctx.waitUntil(work),
@@ -59,13 +61,15 @@ export class CallRunner extends DurableObject<Env> {
 
   /**
    * Takes jobs (stored in one write before the answer) and starts them. Idempotent: a job already taken
-   * (running, or ended and being reported) is not taken again.
+   * (running, or ended and being reported) is not taken again. Only jobs `handedBefore` (by an
+   * execution object that restarted, or whose hand-off failed) can be in storage already: a job handed
+   * the first time skips that read.
    */
-  async run(jobs: CallJob[]): Promise<{ ok: true }> {
+  async run(jobs: CallJob[], handedBefore = true): Promise<{ ok: true }> {
     const fresh = jobs.filter((job) => !this.busyWith(jobKey(job)));
     if (fresh.length === 0) return { ok: true };
     const keys = fresh.flatMap((job) => [`job:${jobKey(job)}`, `result:${jobKey(job)}`]);
-    const stored = await this.ctx.storage.get<unknown>(keys);
+    const stored = handedBefore ? await this.ctx.storage.get<unknown>(keys) : new Map<string, unknown>();
     const unseen: Record<string, CallJob> = {};
     for (const job of fresh) if (!stored.has(`job:${jobKey(job)}`)) unseen[`job:${jobKey(job)}`] = job;
     if (Object.keys(unseen).length > 0) await this.ctx.storage.put(unseen, UNCONFIRMED);
@@ -97,6 +101,7 @@ export class CallRunner extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = undefined;
     const jobs = await this.ctx.storage.list<CallJob>({ prefix: "job:" });
     const results = await this.ctx.storage.list<AttemptResult>({ prefix: "result:" });
     for (const job of jobs.values()) {
@@ -185,8 +190,13 @@ export class CallRunner extends DurableObject<Env> {
 
   /** Brings the one alarm forward to `at` (never pushes it back). */
   private async armWatchdog(at: number): Promise<void> {
-    const pending = await this.ctx.storage.getAlarm();
-    if (pending === null || pending > at) await this.ctx.storage.setAlarm(at, UNCONFIRMED);
+    // The alarm this instance set is remembered: a busy runner does not read it back for every hand-off.
+    if (this.alarmAt !== undefined && this.alarmAt <= at) return;
+    const pending = this.alarmAt ?? (await this.ctx.storage.getAlarm());
+    if (pending === null || pending > at) {
+      await this.ctx.storage.setAlarm(at, UNCONFIRMED);
+      this.alarmAt = at;
+    } else this.alarmAt = pending;
   }
 }
 
@@ -240,7 +250,8 @@ class ReportQueue {
 class TextRelay {
   private latest: string | undefined;
   private sending: Promise<void> | undefined;
-  private lastSentAt = 0;
+  /** From the call's start: a reply that is done within TEXT_INTERVAL_MS sends no partial text at all. */
+  private lastSentAt = Date.now();
   private closed = false;
 
   constructor(

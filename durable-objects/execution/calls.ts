@@ -120,9 +120,10 @@ export class CallsInFlight {
 
   /**
    * Starts a saved decision's calls. Those for runners go first, one hand-off per runner: handing over
-   * takes a connection for a moment, a call made here holds one until its reply.
+   * takes a connection for a moment, a call made here holds one until its reply. `handedBefore`: these
+   * attempts may have reached a runner already (only then does the runner look for what it stored).
    */
-  start(commands: readonly CallCommand[], loaded: Loaded): void {
+  start(commands: readonly CallCommand[], loaded: Loaded, handedBefore = false): void {
     const handOff = new Map<number, CallJob[]>();
     for (const command of commands) {
       if (command.runnerIndex === undefined) continue;
@@ -130,7 +131,7 @@ export class CallsInFlight {
       jobs.push(callJobOf(loaded, command));
       handOff.set(command.runnerIndex, jobs);
     }
-    for (const [runnerIndex, jobs] of handOff) this.dispatch(loaded, runnerIndex, jobs);
+    for (const [runnerIndex, jobs] of handOff) this.dispatch(loaded, runnerIndex, jobs, handedBefore);
     for (const command of commands)
       if (command.runnerIndex === undefined) this.inline(callJobOf(loaded, command), loaded);
   }
@@ -146,7 +147,7 @@ export class CallsInFlight {
       const { attempt, input, deadline } = open;
       commands.push({ type: "call_model", instance: instance.id, attempt, input, deadline, runnerIndex });
     }
-    this.start(commands, loaded);
+    this.start(commands, loaded, true);
   }
 
   /** Stops a call; a runner is told so (best effort: its result would only be kept as late). */
@@ -240,11 +241,11 @@ export class CallsInFlight {
     this.inFlight.set(key, { controller, done: Promise.race([done, aborted]) });
   }
 
-  private dispatch(loaded: Loaded, runnerIndex: number, jobs: CallJob[]): void {
+  private dispatch(loaded: Loaded, runnerIndex: number, jobs: CallJob[], handedBefore: boolean): void {
     const keys = jobs.map((job) => keyOf(job.instance, job.attempt));
     for (const key of keys) this.dispatched.add(key);
     const runner = runnerStub(this.host.env, loaded.meta.tenantId, runnerIndex);
-    const handed = this.host.gate.run(() => runner.run(jobs));
+    const handed = this.host.gate.run(() => runner.run(jobs, handedBefore));
     // Not handed (the runner could not be reached): the next alarm hands them again.
     this.track(
       handed.catch((error) => {

@@ -382,8 +382,10 @@ export class ExecutionObject extends DurableObject<Env> {
     // While calls made here run outside an alarm, the watchdog set when they started stands: moving it on
     // by the few ms a chain step takes would cost a write per step, and an early wake finds nothing due.
     const watching = live && this.calls.inlineCount() > 0 && !this.calls.inInvocation();
-    const pending = watching ? await this.ctx.storage.getAlarm() : null;
-    if (pending !== null && pending > now && pending <= at) return;
+    const pending = await this.ctx.storage.getAlarm();
+    // Already set for then (a fan-out's results, one decision after another, keep the same deadline).
+    if (pending === at) return;
+    if (watching && pending !== null && pending > now && pending <= at) return;
     await this.ctx.storage.setAlarm(at);
   }
 
