@@ -13,6 +13,7 @@ import {
 } from "../auth/crypto";
 import { clearBucket, type RateLimit, releaseSlot, takeSlot } from "../auth/rate-limit";
 import { conflict, TroupeError, uniqueViolation } from "../errors";
+import { type Limits, limitsOf } from "../limits";
 import type { Db } from "./client";
 import { sessions, tenants, users } from "./schema";
 
@@ -162,4 +163,10 @@ export async function endSession(db: Db, token: string): Promise<void> {
 export async function tenantName(db: Db, tenantId: string): Promise<string | undefined> {
   const [row] = await db.select({ name: tenants.name }).from(tenants).where(eq(tenants.id, tenantId));
   return row?.name;
+}
+
+/** The limits the tenant runs under: its plan over the defaults (worker/limits.ts). */
+export async function tenantLimits(db: Db, tenantId: string): Promise<Limits> {
+  const [row] = await db.select({ plan: tenants.plan }).from(tenants).where(eq(tenants.id, tenantId));
+  return limitsOf(row?.plan);
 }

@@ -3,6 +3,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { RUN_STATUSES } from "../../durable-objects/engine/status";
+import type { ApiKeyScope, PlanOverrides } from "../limits";
 import { PROVIDER_KINDS, type ProviderModel } from "../schemas/provider";
 
 const createdAt = () =>
@@ -13,6 +14,8 @@ const createdAt = () =>
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
+  /** The tenant's plan: limits raised (or lowered) from the defaults in worker/limits.ts; null = defaults. */
+  plan: text("plan", { mode: "json" }).$type<PlanOverrides>(),
   createdAt: createdAt(),
 });
 
@@ -65,6 +68,13 @@ export const apiKeys = sqliteTable(
     createdAt: createdAt(),
     lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
     revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+    /** What the key may do (read, run, write, admin); keys made before scopes existed have them all. */
+    scopes: text("scopes", { mode: "json" })
+      .$type<ApiKeyScope[]>()
+      .notNull()
+      .default(sql`'["read","run","write","admin"]'`),
+    /** After this the key is refused; null = no expiry. */
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
   },
   (t) => [
     uniqueIndex("api_keys_hash_unique").on(t.keyHash),
@@ -144,8 +154,10 @@ export const executions = sqliteTable(
     orchestrationId: text("orchestration_id").notNull(),
     orchestrationName: text("orchestration_name").notNull(),
     orchestrationVersion: integer("orchestration_version").notNull(),
-    /** Set for a run started by an `orchestration` step of another run. */
+    /** Set for a run started by an `orchestration` step of another run, or by its agent code. */
     parentExecutionId: text("parent_execution_id"),
+    /** 0 for a run started from outside; a run started from a run is one deeper than its parent. */
+    depth: integer("depth").notNull().default(0),
     status: text("status", { enum: RUN_STATUSES }).notNull(),
     idempotencyKey: text("idempotency_key"),
     error: text("error"),

@@ -1,7 +1,8 @@
 // The one data-access entry for authenticated work: every store is bound to the actor's tenant.
 
+import type { Limits } from "../limits";
 import type { ModelEnv } from "../models/gateway";
-import { tenantName } from "./accounts";
+import { tenantLimits, tenantName } from "./accounts";
 import { AgentRunLog } from "./agent-runs";
 import { ApiKeyStore } from "./api-keys";
 import type { Actor, Db } from "./client";
@@ -26,6 +27,14 @@ export class TenantData {
     this.apiKeys = new ApiKeyStore(db, actor);
     this.executions = new ExecutionIndex(db, actor);
     this.agentRuns = new AgentRunLog(db, actor.tenantId);
+  }
+
+  private limitsRead: Promise<Limits> | undefined;
+
+  /** The tenant's limits (its plan over the defaults), read once per request. */
+  limits(): Promise<Limits> {
+    this.limitsRead ??= tenantLimits(this.db, this.actor.tenantId);
+    return this.limitsRead;
   }
 
   tenantName(): Promise<string | undefined> {
