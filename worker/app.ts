@@ -6,17 +6,25 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { META_API_DTS } from "./agent-code/meta-api";
 import type { Env } from "./env";
+import { capBatch, limitBody, sameOriginJson, securityHeaders } from "./http/edge";
+import { DEFAULT_LIMITS } from "./limits";
 import { orchestrationInputSchema } from "./schemas/orchestration";
 import { contextFactory } from "./trpc/context";
 import { appRouter } from "./trpc/routers/_app";
 
 export const app = new Hono<{ Bindings: Env }>();
 
+// Every response carries the security headers; no body is read past the size limit; tRPC sees only
+// same-origin JSON mutations and batches within the cap (worker/http/edge.ts).
+app.use("*", securityHeaders, limitBody);
+app.use("/trpc/*", sameOriginJson, capBatch);
+
 app.all("/trpc/*", (c) =>
   fetchRequestHandler({
     endpoint: "/trpc",
     req: c.req.raw,
     router: appRouter,
+    maxBatchSize: DEFAULT_LIMITS.maxBatchSize,
     createContext: contextFactory(c.env, (promise) => c.executionCtx.waitUntil(promise)),
     onError({ error, path }) {
       // Never the input: it may hold passwords or keys.
@@ -31,7 +39,9 @@ app.get("/health", async (c) => {
     await c.env.DB.prepare("select 1").first();
     return c.json({ ok: true, d1: { ok: true, ms: Date.now() - started } });
   } catch (error) {
-    return c.json({ ok: false, d1: { ok: false, error: (error as Error).message } }, 503);
+    // The error text stays in the log: it can name tables, queries or internal addresses.
+    console.error("health: D1 check failed:", error);
+    return c.json({ ok: false }, 503);
   }
 });
 
@@ -52,4 +62,8 @@ app.get("/meta-api.d.ts", (c) =>
   }),
 );
 
-app.all("*", (c) => c.env.ASSETS.fetch(c.req.raw));
+// A fetched response's headers are immutable; a copy lets the security headers be set on it.
+app.all("*", async (c) => {
+  const asset = await c.env.ASSETS.fetch(c.req.raw);
+  return new Response(asset.body, asset);
+});

@@ -1,6 +1,7 @@
-// Fixed-window counters in D1 (login failures per email and per IP, signups per IP). An attempt takes a
-// slot first, in one atomic upsert, and gives it back if it turns out not to count: checking first and
-// recording afterwards would let a burst of parallel attempts all pass the check before any is counted.
+// Fixed-window counters in D1: login failures and sign-ups per IP (an email's failures back off instead,
+// auth/login-backoff.ts). An attempt takes a slot first, in one atomic upsert, and gives it back if it
+// turns out not to count: checking first and recording afterwards would let a burst of parallel attempts
+// all pass the check before any is counted.
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rateLimits } from "../db/schema";
@@ -38,8 +39,4 @@ export async function releaseSlot(db: Db, limit: RateLimit): Promise<void> {
     .update(rateLimits)
     .set({ count: sql`max(${rateLimits.count} - 1, 0)` })
     .where(eq(rateLimits.bucket, limit.bucket));
-}
-
-export async function clearBucket(db: Db, bucket: string): Promise<void> {
-  await db.delete(rateLimits).where(eq(rateLimits.bucket, bucket));
 }

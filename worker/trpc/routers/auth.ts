@@ -1,9 +1,33 @@
-// Sign-up, login, logout and "who am I". Sessions travel only in the HttpOnly cookie.
+// Sign-up, login, logout, "who am I", password change and "sign out everywhere". Sessions travel only
+// in the HttpOnly cookie.
+import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { endSession, login, signup } from "../../db/accounts";
+import { RetryLaterError } from "../../auth/retry-later";
+import { changePassword, endAllSessions, endSession, login, signup } from "../../db/accounts";
+import { invalid } from "../../errors";
 import { displayName } from "../../schemas/common";
 import { clearedSessionCookie, readSessionCookie, sessionCookie } from "../cookies";
-import { authedProcedure, publicProcedure, router } from "../init";
+import { anyScopeProcedure, publicProcedure, router } from "../init";
+
+/** A refusal that says when to come back also says it in a Retry-After header. */
+const retryAfter = publicProcedure.use(async ({ ctx, next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof RetryLaterError) {
+    ctx.resHeaders.set("retry-after", String(result.error.cause.retryAfterSeconds));
+  }
+  return result;
+});
+
+/** A person signed in with a session: a password and its sessions are theirs, not an API key's. */
+const personProcedure = anyScopeProcedure.meta({ access: "session" }).use(({ ctx, next }) => {
+  if (ctx.caller.kind !== "user") {
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message: "passwords and sessions are managed from a signed-in session, not with an API key",
+    });
+  }
+  return next({ ctx: { ...ctx, caller: ctx.caller } });
+});
 
 const email = z
   .string()
@@ -17,7 +41,8 @@ const password = z
   .max(256, "must be at most 256 characters");
 
 export const authRouter = router({
-  signup: publicProcedure
+  /** An email already registered gets the same answer, with a cookie that names no session (db/accounts.ts). */
+  signup: retryAfter
     .input(z.strictObject({ tenantName: displayName(100), email, password }))
     .mutation(async ({ ctx, input }) => {
       const session = await signup(ctx.db, input, ctx.clientIp, ctx.now);
@@ -25,7 +50,7 @@ export const authRouter = router({
       return { user: session.user, tenant: session.tenant };
     }),
 
-  login: publicProcedure
+  login: retryAfter
     .input(
       z.strictObject({
         email,
@@ -47,7 +72,36 @@ export const authRouter = router({
     return { loggedOut: true };
   }),
 
-  me: authedProcedure.query(async ({ ctx }) => {
+  /** Ends all the user's other sessions; the one changing the password stays signed in. */
+  changePassword: personProcedure
+    .input(
+      z.strictObject({
+        currentPassword: z.string().min(1, "must not be empty").max(256, "must be at most 256 characters"),
+        newPassword: password,
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      if (input.newPassword === input.currentPassword) {
+        throw invalid([{ path: "newPassword", message: "must differ from the current password" }]);
+      }
+      const { caller } = ctx;
+      const ended = await changePassword(
+        ctx.db,
+        { userId: caller.user.id, email: caller.user.email, keepToken: caller.sessionToken, ...input },
+        ctx.clientIp,
+        ctx.now,
+      );
+      return { changed: true as const, ...ended };
+    }),
+
+  /** Ends every session of the user, this one included, and clears this browser's cookie. */
+  signOutEverywhere: personProcedure.mutation(async ({ ctx }) => {
+    const endedSessions = await endAllSessions(ctx.db, ctx.caller.user.id);
+    ctx.resHeaders.append("set-cookie", clearedSessionCookie(ctx.req));
+    return { endedSessions };
+  }),
+
+  me: anyScopeProcedure.query(async ({ ctx }) => {
     const { caller } = ctx;
     if (caller.kind === "user")
       return { via: "session" as const, user: caller.user, tenant: caller.tenant, apiKey: null };
