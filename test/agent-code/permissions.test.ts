@@ -3,7 +3,7 @@
 // once, and one tenant's code can neither see nor touch another tenant's roles, orchestrations or
 // executions, by id or by name.
 import { describe, expect, it } from "vitest";
-import { META_FUNCTION_NAMES } from "../../worker/agent-code/meta-names";
+import { META_FUNCTION_NAMES, META_FUNCTION_SCOPES } from "../../worker/agent-code/meta-names";
 import { metaTenant, runCode } from "../helpers/agent-code";
 import { waitForEnd } from "../helpers/executions";
 import { snapshotOf } from "../helpers/fixtures";
@@ -40,7 +40,7 @@ describe("the meta tool", () => {
     expect(run.result).toEqual(
       META_FUNCTION_NAMES.map(
         (name) =>
-          `PermissionDenied | FORBIDDEN | ${name}: PERMISSION_DENIED: role "Writer" (${writer.id}) lacks the "meta" tool, which ${name} needs; add "meta" to the role's tools`,
+          `PermissionDenied | FORBIDDEN | ${name}: PERMISSION_DENIED: role "Writer" (${writer.id}) lacks the "meta" tool, which ${name} needs; add "meta:${META_FUNCTION_SCOPES[name]}" (or "meta") to the role's tools`,
       ),
     );
     expect(run.calls.every((call) => !call.ok)).toBe(true);
@@ -62,7 +62,10 @@ describe("the meta tool", () => {
       logs: [{ level: "log", message: "starting" }],
       error: { name: "PermissionDenied", code: "FORBIDDEN", line: 2, column: 7 },
     });
-    expect((await trpc.role.list.query()).map((r) => r.name)).toEqual(["Orchestration Designer", "Writer"]);
+    expect((await trpc.role.list.query()).items.map((r) => r.name)).toEqual([
+      "Orchestration Designer",
+      "Writer",
+    ]);
   });
 
   it("takes the tool away at once when the role is updated", async () => {

@@ -1,8 +1,9 @@
 // Attempts to get out of the sandbox gain nothing: no platform bindings or env on globalThis, no code
 // from strings, frozen meta objects, polluted prototypes that never reach the host, arguments that cannot
-// name a tenant, and a MetaTools stub that offers nothing but `call` for the role and tenant it was bound to.
+// name a tenant, and a MetaTools stub that offers nothing but `call` for the run, role and tenant it was issued for.
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { closeLedger, openLedger } from "../../worker/agent-code/ledger";
 import type { MetaReply, MetaTools } from "../../worker/agent-code/meta-tools";
 import { metaTenant, runCode } from "../helpers/agent-code";
 import { snapshotOf } from "../helpers/fixtures";
@@ -117,30 +118,30 @@ return { createdBy: created.createdBy, roles: (await list_roles()).map((r) => r.
     expect(await snapshotOf(other)).toEqual(before);
   });
 
-  it("gains nothing from the MetaTools stub beyond call() as the role and tenant it is bound to", async () => {
+  it("gains nothing from a MetaTools stub beyond call() as the run, role and tenant it was issued for", async () => {
     const { tenant, designer } = await metaTenant();
-    const stub = exports.MetaTools({ props: { tenantId: tenant.id, roleId: designer.id } });
+    const owner = { tenantId: tenant.id, roleId: designer.id };
+    const run = openLedger(`run_${crypto.randomUUID()}`, owner, Date.now() + 30_000, Date.now());
+    const stub = exports.MetaTools({ props: run });
     const loose = stub as unknown as Record<string, Promise<unknown>>;
     for (const member of ["env", "ctx"]) {
       await expect((async () => await loose[member])()).rejects.toThrow(
         /The RPC receiver does not implement/,
       );
     }
-    const reply = (name: string, runId: unknown = "run_probe", payload = "null") =>
-      stub.call(runId, name, payload);
+    const reply = (name: string, payload = "null") => stub.call(name, payload);
     for (const name of ["constructor", "__proto__", "toString", "invokeMeta", "startExecution"]) {
       expect(await reply(name)).toMatchObject({
         ok: false,
         error: { name: "NotFoundError", code: "NOT_FOUND" },
       });
     }
-    expect(await reply("list_roles", 42)).toMatchObject({ ok: false, error: { code: "BAD_REQUEST" } });
-    expect(await reply("list_roles", "run_probe", "{not json")).toMatchObject({
+    expect(await reply("list_roles", "{not json")).toMatchObject({
       ok: false,
       error: { message: "the argument is not valid JSON" },
     });
     const unbound = exports.MetaTools as unknown as { call: MetaTools["call"] };
-    expect(await unbound.call("run_probe", "list_roles", "null")).toMatchObject({
+    expect(await unbound.call("list_roles", "null")).toMatchObject({
       ok: false,
       error: { code: "FORBIDDEN", message: "MetaTools is not bound to a tenant and a role" },
     });
@@ -148,5 +149,6 @@ return { createdBy: created.createdBy, roles: (await list_roles()).map((r) => r.
     expect(listed.ok && (listed.value as { name: string }[]).map((r) => r.name)).toEqual([
       "Orchestration Designer",
     ]);
+    closeLedger(run.runId, Date.now());
   });
 });

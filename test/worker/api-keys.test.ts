@@ -2,7 +2,15 @@
 // and accepted only as `Authorization: Bearer <key>` when whole, known and not revoked.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { generateApiKey } from "../../worker/auth/api-key-format";
-import { errorOf, makeClient, newTenant, PASSWORD, sessionTokenOf, uniqueIp } from "../helpers/client";
+import {
+  errorOf,
+  makeClient,
+  newTenant,
+  PASSWORD,
+  sessionTokenOf,
+  type TestClient,
+  uniqueIp,
+} from "../helpers/client";
 import { countRows, placesStoring, rowsOf, sha256Hex } from "../helpers/db";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -14,6 +22,11 @@ function withCharChanged(key: string, index: number): string {
   const current = key.charAt(index);
   const replacement = BASE62.charAt((BASE62.indexOf(current) + 1) % BASE62.length);
   return key.slice(0, index) + replacement + key.slice(index + 1);
+}
+
+/** The tenant's keys, newest first (the first page of apiKey.list). */
+async function keysOf(trpc: TestClient) {
+  return (await trpc.apiKey.list.query({})).items;
 }
 
 /** A tenant's signed-in client plus one fresh key and a client that authenticates with it. */
@@ -41,7 +54,7 @@ describe("apiKey.create", () => {
     }
     expect(first.key).not.toBe(second.key);
     expect(first).toMatchObject({ name: "deploy bot", lastUsedAt: null, revokedAt: null });
-    const listed = await trpc.apiKey.list.query();
+    const listed = await keysOf(trpc);
     expect(JSON.stringify(listed)).not.toContain(first.key);
   });
 
@@ -106,7 +119,7 @@ describe("apiKey.list", () => {
     const older = await trpc.apiKey.create.mutate({ name: "older" });
     const newer = await trpc.apiKey.create.mutate({ name: "newer" });
 
-    const listed = await trpc.apiKey.list.query();
+    const listed = await keysOf(trpc);
 
     expect(listed.map((key) => key.name)).toEqual(["newer", "older"]);
     for (const [summary, created] of [
@@ -121,6 +134,8 @@ describe("apiKey.list", () => {
         createdAt: created.createdAt,
         lastUsedAt: null,
         revokedAt: null,
+        scopes: ["read", "run", "write", "admin"],
+        expiresAt: null,
       });
       expect(Date.parse(summary?.createdAt ?? "")).toBeGreaterThanOrEqual(before - 1000);
       expect(Date.parse(summary?.createdAt ?? "")).toBeLessThanOrEqual(Date.now() + 1000);
@@ -138,10 +153,10 @@ describe("apiKey.list", () => {
     await viaKey.auth.me.query();
 
     await vi.waitFor(async () => {
-      const [summary] = await trpc.apiKey.list.query();
+      const [summary] = await keysOf(trpc);
       expect(summary?.lastUsedAt).not.toBeNull();
     });
-    const [summary] = await trpc.apiKey.list.query();
+    const [summary] = await keysOf(trpc);
     expect(summary?.id).toBe(created.id);
     expect(Date.parse(summary?.lastUsedAt ?? "")).toBeGreaterThanOrEqual(before - 1000);
     expect(Date.parse(summary?.lastUsedAt ?? "")).toBeLessThanOrEqual(Date.now() + 1000);
@@ -151,7 +166,7 @@ describe("apiKey.list", () => {
     const start = Date.now();
     vi.useFakeTimers({ toFake: ["Date"], now: start });
     const { trpc, viaKey } = await tenantWithKey();
-    const lastUsedAt = async () => (await trpc.apiKey.list.query())[0]?.lastUsedAt;
+    const lastUsedAt = async () => (await keysOf(trpc))[0]?.lastUsedAt;
 
     await viaKey.auth.me.query();
     await vi.waitFor(async () => expect(await lastUsedAt()).toBe(new Date(start).toISOString()));
@@ -167,7 +182,7 @@ describe("apiKey.list", () => {
   it("lists only the caller's tenant's keys", async () => {
     const mine = await tenantWithKey("mine");
     await tenantWithKey("theirs");
-    expect((await mine.trpc.apiKey.list.query()).map((key) => key.name)).toEqual(["mine"]);
+    expect((await keysOf(mine.trpc)).map((key) => key.name)).toEqual(["mine"]);
   });
 });
 
@@ -182,7 +197,7 @@ describe("apiKey.revoke", () => {
     const error = await errorOf(viaKey.auth.me.query());
     expect(error).toMatchObject({ code: "UNAUTHORIZED", httpStatus: 401 });
     expect(error.message).toContain("revoked");
-    expect((await trpc.apiKey.list.query())[0]).toMatchObject({
+    expect((await keysOf(trpc))[0]).toMatchObject({
       id: created.id,
       revokedAt: revoked.revokedAt,
     });
@@ -283,7 +298,7 @@ describe("Authorization: Bearer", () => {
 
     const attempts = [
       viaKey.apiKey.create.mutate({ name: "minted by a key" }),
-      viaKey.apiKey.list.query(),
+      viaKey.apiKey.list.query({}),
       viaKey.apiKey.revoke.mutate({ apiKeyId: created.id }),
     ];
     for (const attempt of attempts) {
@@ -304,10 +319,10 @@ describe("secrets in responses", () => {
 
     const responses = [
       await trpc.auth.me.query(),
-      await trpc.apiKey.list.query(),
+      await keysOf(trpc),
       await viaKey.auth.me.query(),
       await trpc.apiKey.revoke.mutate({ apiKeyId: created.id }),
-      await trpc.apiKey.list.query(),
+      await keysOf(trpc),
     ];
     const [user] = await rowsOf("users", "email = ?", email);
 

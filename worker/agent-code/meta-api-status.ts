@@ -12,6 +12,12 @@ type StepWait =
   | { kind: "approval"; message: string | null; since: string | null; deadline: string | null }
   | { kind: "timer"; until: string | null };
 
+/** Tokens (in + out) and US dollars. */
+interface Spend {
+  tokens: number;
+  costUsd: number;
+}
+
 interface Attempt {
   attempt: number;
   status: "running" | "succeeded" | "failed" | "timed_out" | "interrupted" | "cancelled";
@@ -30,6 +36,10 @@ interface Attempt {
   turns: { turn: number; reply: string; code?: string; run?: { ok: boolean; logs: string }; note?: string }[];
   /** The child execution this attempt of an orchestration step started. */
   childExecutionId: string | null;
+  /** What that child execution spent, once it ended. */
+  childSpent: Spend | null;
+  /** What this attempt holds of the run's budget while it is open. */
+  reserved: Spend | null;
   /** A result that arrived after this attempt had ended (timed out, cut off, cancelled): noted, not used. */
   lateResult: { at: string | null; ok: boolean; error: string | null } | null;
 }
@@ -63,6 +73,8 @@ interface StepLog {
   warnings: string[];
   wait: StepWait | null;
   childExecutionId: string | null;
+  /** Spent over all its attempts, its child runs included. */
+  spent: Spend;
   attempts: Attempt[];
   loop?: { iteration: number | null; maxIterations: number };
   forEach?: {
@@ -91,6 +103,19 @@ interface ExecutionStatus {
   output: JsonValue;
   /** Why the execution failed, naming the step. */
   error: string | null;
+  /** "budget_exceeded": a call would have crossed the run's budget, so it was not started. */
+  errorKind: "budget_exceeded" | null;
+  /** The budget pinned at start; null: unlimited. */
+  budget: Budget | null;
+  /** Spent so far (final once it ended): its own model calls, by model, and its child runs. */
+  usage: {
+    tokensIn: number;
+    tokensOut: number;
+    costUsd: number;
+    calls: number;
+    byModel: Record<string, { tokensIn: number; tokensOut: number; costUsd: number; calls: number }>;
+    children: Spend;
+  };
   createdAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;

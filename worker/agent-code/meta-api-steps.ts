@@ -146,9 +146,18 @@ interface OrchestrationInput {
   tags?: string[];
   isActive?: boolean;
   steps: StepInput[];
+  /** What each run may spend (with execute's budget, the smaller wins per field); left out: unlimited. */
+  budget?: Budget;
 }
 
-interface Orchestration extends Required<Omit<OrchestrationInput, "steps">> {
+/** maxTokens: tokens in + out over all the run's model calls; maxCostUsd: US dollars. */
+interface Budget {
+  maxTokens?: number;
+  maxCostUsd?: number;
+}
+
+interface Orchestration extends Required<Omit<OrchestrationInput, "steps" | "budget">> {
+  budget?: Budget;
   id: string;
   version: number;
   /** As saved, with the defaults filled in. */

@@ -11,6 +11,15 @@ import {
 } from "./limits";
 import { STATUS_DECLARATIONS } from "./meta-api-status";
 import { STEP_DECLARATIONS } from "./meta-api-steps";
+import { META_FUNCTION_NAMES, META_FUNCTION_SCOPES } from "./meta-names";
+
+/** "//   meta:read   list_roles, get_role, ...": which tool allows which functions, from the one table. */
+const SCOPE_LINES = (["read", "run", "write"] as const)
+  .map((scope) => {
+    const names = META_FUNCTION_NAMES.filter((name) => META_FUNCTION_SCOPES[name] === scope);
+    return `//   meta:${scope.padEnd(6)}${names.join(", ")}`;
+  })
+  .join("\n");
 
 export const META_API_DTS = `// Troupe meta API for agent code. Every function is a global and also system.<name>; each returns a
 // Promise. Invalid arguments throw an Error whose message names the field and the reason, e.g.
@@ -20,6 +29,9 @@ export const META_API_DTS = `// Troupe meta API for agent code. Every function i
 // Limits per run: ${MAX_META_CALLS} meta calls, ${MAX_CODE_BYTES} bytes of code, ${MAX_ARGUMENT_CHARS} characters of
 // JSON per argument, ${MAX_LOG_CHARS} characters of console output, ${MAX_RESULT_CHARS} of result; no network.
 // Top-level await works; a top-level \`return\` sets the run's result; console.log/info/warn/error are captured.
+// A role's tool "meta" allows every function; "meta:read", "meta:run" and "meta:write" allow a part of them
+// (others throw PermissionDenied naming the tool needed):
+${SCOPE_LINES}
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -34,8 +46,8 @@ interface RoleInput {
   /** Defaults: temperature 0.7, maxTokens 4096. model: a catalog id, or "openai:gpt-4o-mini". */
   /** model: "<provider>:<model>" (one of the team's providers, or local / workers-ai / openai) or a bare id. */
   hyperparameters?: { temperature?: number; maxTokens?: number; topP?: number; model?: string };
-  /** "meta" lets the role's agent code call these functions. */
-  tools?: string[];
+  /** "meta" lets the role's agent code call these functions; "meta:read", "meta:run", "meta:write" a part. */
+  tools?: ("meta" | "meta:read" | "meta:run" | "meta:write" | (string & {}))[];
   /** Folded into capabilities.needsTools. */
   needsTools?: boolean;
 }
@@ -58,6 +70,7 @@ interface Role {
 ${STEP_DECLARATIONS}
 ${STATUS_DECLARATIONS}
 declare function create_role(role: RoleInput): Promise<Role>;
+/** The first page by name: at most maxPageSize roles (200 by default); narrow with search or tool. */
 declare function list_roles(filter?: { search?: string; tool?: string }): Promise<Role[]>;
 declare function get_role(args: { nameOrId: string }): Promise<Role>;
 /** roleId: the role's id or name. Nested objects are merged. */
@@ -65,7 +78,10 @@ declare function update_role(args: { roleId: string; updates: Partial<RoleInput>
 declare function delete_role(args: { roleId: string }): Promise<{ id: string; deleted: true }>;
 
 declare function create_orchestration(orchestration: OrchestrationInput): Promise<Orchestration>;
-/** tags: orchestrations carrying every tag given. */
+/**
+ * tags: orchestrations carrying every tag given. The first page by name: at most maxPageSize (200 by
+ * default); narrow with tags, activeOnly or search.
+ */
 declare function list_orchestrations(filter?: {
   tags?: string[];
   activeOnly?: boolean;
@@ -86,6 +102,11 @@ declare function execute_orchestration(args: {
   version?: number;
   input?: JsonValue;
   idempotencyKey?: string;
+  /**
+   * This run's budget. Inside a run that has one, the new run holds a share of what that run has left
+   * (at most this budget) until it ends; PreconditionFailed when nothing is left.
+   */
+  budget?: Budget;
 }): Promise<ExecutionStatus>;
 /** executionId: the execution's id, or the idempotencyKey it was started with (last 24 hours). */
 declare function get_execution_status(args: { executionId: string }): Promise<ExecutionStatus>;

@@ -1,7 +1,8 @@
 // What each meta function does, on the host: its argument schema (the API's own zod schemas) and the
-// tenant-scoped store or engine call it makes. Authorization comes first: only a role holding the `meta`
-// tool may call any of them; anything else is refused before the argument is even read.
+// tenant-scoped store or engine call it makes. Authorization comes first: only a role holding `meta`, or
+// the `meta:<scope>` the function needs, may call it; anything else is refused before the argument is read.
 import { z } from "zod";
+import { originFromRun } from "../../durable-objects/execution/admission";
 import {
   approveStep,
   findExecution,
@@ -17,20 +18,23 @@ import { invalid, TroupeError } from "../errors";
 import { issuesOf, strictObject } from "../schemas/common";
 import { approveSchema, executeSchema } from "../schemas/execution";
 import {
+  orchestrationFilterSchema,
   orchestrationInputSchema,
-  orchestrationListSchema,
   orchestrationLookupSchema,
   orchestrationUpdateSchema,
 } from "../schemas/orchestration";
 import {
+  allowsMetaScope,
+  isMetaRole,
   META_TOOL,
+  metaToolOf,
+  roleFilterSchema,
   roleInputSchema,
-  roleListSchema,
   roleLookupSchema,
   roleUpdatesSchema,
 } from "../schemas/role";
 import { MAX_ARGUMENT_CHARS } from "./limits";
-import { isMetaFunctionName, type MetaFunctionName } from "./meta-names";
+import { isMetaFunctionName, META_FUNCTION_SCOPES, type MetaFunctionName } from "./meta-names";
 
 /** Who the calling sandbox acts for: fixed by the host when it bound MetaTools, never by the agent. */
 export interface MetaToolsProps {
@@ -43,6 +47,8 @@ interface MetaContext {
   data: TenantData;
   env: Env;
   now: number;
+  /** The execution whose step runs the code, if any: runs the code starts are that execution's children. */
+  executionId?: string;
 }
 
 interface MetaFunction {
@@ -60,12 +66,26 @@ function define<Schema extends z.ZodType>(
 /** Agents refer to things by id or by name (the guide's `orchestrationId: "clf..."` is either). */
 const reference = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
 
+/** Agent code's lists answer an array: the first page, as large as the tenant's maxPageSize allows. */
+async function firstPage<Filter extends object>(data: TenantData, filter: Filter | null | undefined) {
+  return { ...filter, limit: (await data.limits()).maxPageSize };
+}
+
+/** Where a run the code starts comes from: inside a step, that execution (one level deeper); else nowhere. */
+async function originOf({ data, env, now, executionId }: MetaContext) {
+  if (executionId === undefined) return undefined;
+  return originFromRun(env, data.db, data.actor, executionId, await data.limits(), now);
+}
+
 const roleIdOf = async (data: TenantData, ref: string) => (await data.roles.get(ref)).id;
 const orchestrationIdOf = async (data: TenantData, ref: string) => (await data.orchestrations.get(ref)).id;
 
 const FUNCTIONS: Record<MetaFunctionName, MetaFunction> = {
   create_role: define(roleInputSchema, ({ data }, input) => data.roles.create(input)),
-  list_roles: define(roleListSchema, ({ data }, input) => data.roles.list(input ?? {})),
+  list_roles: define(
+    roleFilterSchema,
+    async ({ data }, input) => (await data.roles.list(await firstPage(data, input))).items,
+  ),
   get_role: define(roleLookupSchema, ({ data }, input) => data.roles.get(input.nameOrId)),
   update_role: define(
     strictObject({ roleId: reference, updates: roleUpdatesSchema }),
@@ -77,8 +97,9 @@ const FUNCTIONS: Record<MetaFunctionName, MetaFunction> = {
   create_orchestration: define(orchestrationInputSchema, ({ data }, input) =>
     data.orchestrations.create(input),
   ),
-  list_orchestrations: define(orchestrationListSchema, ({ data }, input) =>
-    data.orchestrations.list(input ?? {}),
+  list_orchestrations: define(
+    orchestrationFilterSchema,
+    async ({ data }, input) => (await data.orchestrations.list(await firstPage(data, input))).items,
   ),
   get_orchestration: define(orchestrationLookupSchema, ({ data }, input) =>
     data.orchestrations.get(input.nameOrId, input.version),
@@ -95,8 +116,8 @@ const FUNCTIONS: Record<MetaFunctionName, MetaFunction> = {
   delete_orchestration: define(strictObject({ orchestrationId: reference }), async ({ data }, input) =>
     data.orchestrations.delete(await orchestrationIdOf(data, input.orchestrationId)),
   ),
-  execute_orchestration: define(executeSchema, ({ data, env, now }, input) =>
-    startExecution(data, env, input, now),
+  execute_orchestration: define(executeSchema, async (context, input) =>
+    startExecution(context.data, context.env, input, context.now, await originOf(context)),
   ),
   get_execution_status: define(strictObject({ executionId: reference }), async ({ data, env, now }, input) =>
     statusOfRow(env, await findExecution(data, input.executionId, now)),
@@ -112,9 +133,11 @@ const FUNCTIONS: Record<MetaFunctionName, MetaFunction> = {
   resume_execution: define(strictObject({ executionId: reference }), async ({ data, env, now }, input) =>
     resumeExecution(data, env, (await findExecution(data, input.executionId, now)).id),
   ),
-  rerun_execution: define(strictObject({ executionId: reference }), async ({ data, env, now }, input) =>
-    rerunExecution(data, env, (await findExecution(data, input.executionId, now)).id, now),
-  ),
+  rerun_execution: define(strictObject({ executionId: reference }), async (context, input) => {
+    const { data, env, now } = context;
+    const row = await findExecution(data, input.executionId, now);
+    return rerunExecution(data, env, row.id, now, await originOf(context));
+  }),
 };
 
 /** `role:<id>`, and the execution whose step ran the code: what `createdBy` records. */
@@ -133,12 +156,17 @@ async function authorize(data: TenantData, roleId: string, name: MetaFunctionNam
       `PERMISSION_DENIED: role ${roleId} no longer exists, so it cannot call ${name}`,
     );
   }
-  if (!role.tools.includes(META_TOOL)) {
-    throw new TroupeError(
-      "FORBIDDEN",
-      `PERMISSION_DENIED: role "${role.name}" (${role.id}) lacks the "${META_TOOL}" tool, which ${name} needs; add "${META_TOOL}" to the role's tools`,
-    );
-  }
+  const scope = META_FUNCTION_SCOPES[name];
+  if (allowsMetaScope(role.tools, scope)) return;
+  const needed = metaToolOf(scope);
+  const held = role.tools.filter((tool) => tool.startsWith(`${META_TOOL}:`));
+  const has = isMetaRole(role.tools)
+    ? `holds only ${held.map((tool) => `"${tool}"`).join(", ")}, not "${needed}"`
+    : `lacks the "${META_TOOL}" tool`;
+  throw new TroupeError(
+    "FORBIDDEN",
+    `PERMISSION_DENIED: role "${role.name}" (${role.id}) ${has}, which ${name} needs; add "${needed}" (or "${META_TOOL}") to the role's tools`,
+  );
 }
 
 function parseArgument(payload: unknown): unknown {
@@ -176,5 +204,6 @@ export async function invokeMeta(
     const issues = issuesOf(parsed.error);
     throw invalid(issues.length > 0 ? issues : [{ path: "", message: "the argument is invalid" }]);
   }
-  return fn.run({ data, env, now }, parsed.data);
+  const executionId = props.executionId ? { executionId: props.executionId } : {};
+  return fn.run({ data, env, now, ...executionId }, parsed.data);
 }

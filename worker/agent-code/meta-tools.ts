@@ -1,15 +1,17 @@
-// MetaTools: the one capability a sandbox gets. The host binds it with props { tenantId, roleId,
-// executionId? } (ctx.exports.MetaTools({ props })); the loaded code can only call `call`, and cannot
-// change the props, so it cannot name another tenant or act as another role. Answers are values, never
-// thrown errors, because thrown errors lose their properties across RPC.
+// MetaTools: the one capability a sandbox gets, and only for one run. The host binds a stub per run with
+// props { tenantId, roleId, executionId?, runId, token, deadline } (ctx.exports.MetaTools({ props })) and
+// hands it to that run's call; the loaded code can only call `call`, cannot change the props and cannot
+// make a stub of its own, so it cannot name another tenant, act as another role, pick a run or outlive
+// its deadline. Answers are values, never thrown errors, because thrown errors lose their properties
+// across RPC.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { Env } from "../env";
 import { type ErrorCode, TroupeError } from "../errors";
 import type { FieldIssue } from "../schemas/common";
-import { admitCall } from "./ledger";
+import { admitCall, type RunCapability } from "./ledger";
 import { invokeMeta, type MetaToolsProps } from "./meta-functions";
 
-export type { MetaToolsProps };
+export type { MetaToolsProps, RunCapability };
 
 export interface MetaFailure {
   name: string;
@@ -44,9 +46,9 @@ function failure(error: unknown): MetaFailure {
   };
 }
 
-export class MetaTools extends WorkerEntrypoint<Env, MetaToolsProps> {
-  /** One meta function call of run `runId`; `payload` is the argument as JSON text. */
-  async call(runId: unknown, name: unknown, payload: unknown): Promise<MetaReply> {
+export class MetaTools extends WorkerEntrypoint<Env, RunCapability> {
+  /** One meta function call of the run this stub was issued for; `payload` is the argument as JSON text. */
+  async call(name: unknown, payload: unknown): Promise<MetaReply> {
     const props = this.ctx.props;
     const started = Date.now();
     let calls: { name: string; ok: boolean; durationMs: number }[] | undefined;
@@ -54,7 +56,7 @@ export class MetaTools extends WorkerEntrypoint<Env, MetaToolsProps> {
       if (typeof props?.tenantId !== "string" || typeof props.roleId !== "string") {
         throw new TroupeError("FORBIDDEN", "MetaTools is not bound to a tenant and a role");
       }
-      calls = admitCall(runId, props, started);
+      calls = admitCall(props, started);
       const value = await invokeMeta(this.env, props, name, payload, started);
       calls.push({ name: String(name), ok: true, durationMs: Date.now() - started });
       return { ok: true, value };

@@ -13,7 +13,7 @@ import type {
 import type { Env } from "../env";
 import { buildRequest, callModel, callModelWithMessages } from "../models/gateway";
 import type { ChatMessage } from "../models/types";
-import { META_TOOL } from "../schemas/role";
+import { isMetaRole } from "../schemas/role";
 import { objectGate } from "./gate";
 import {
   DEFAULT_AGENT_MAX_TURNS,
@@ -115,7 +115,7 @@ export async function callModelWithAgentCode(
   step: AgentStepContext,
 ): Promise<AttemptResult> {
   const streaming = step.onText ? { onText: step.onText } : {};
-  if (!role?.tools.includes(META_TOOL)) {
+  if (!role || !isMetaRole(role.tools)) {
     const schema = step.outputSchema ? { outputSchema: step.outputSchema } : {};
     return callModel(env, role, input, json, signal, { tenantId: step.tenantId, ...streaming, ...schema });
   }

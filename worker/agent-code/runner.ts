@@ -1,6 +1,7 @@
 // Runs one piece of agent code for a role: compile (strip types, insert the guard), wait for an isolate
-// slot, load the tenant's sandbox through the Worker Loader with no network and one capability (MetaTools),
-// run it under a wall-clock limit, read its answer without trusting it, and record the run in D1.
+// slot, load the tenant's sandbox through the Worker Loader with no network and no bindings, hand the run
+// its one capability (a MetaTools stub issued for this run alone), run it under a wall-clock limit, read
+// its answer without trusting it, and record the run in D1.
 import { exports } from "cloudflare:workers";
 import { newId, sha256Hex } from "../auth/crypto";
 import { AgentRunLog, type AgentRunOutcome } from "../db/agent-runs";
@@ -38,7 +39,8 @@ type Attempt = Omit<AgentRunResult, "durationMs"> & { sandboxCalls?: number };
 const REPORT_GRACE_MS = 500;
 
 interface SandboxRpc {
-  run(request: { runId: string; deadline: number; timeoutMs: number }): Promise<unknown>;
+  /** `meta` is the run's MetaTools stub: usable only within this call, refused once the run ends. */
+  run(request: { deadline: number; timeoutMs: number }, meta: unknown): Promise<unknown>;
 }
 
 type Settled =
@@ -130,7 +132,8 @@ async function attempt(env: Env, request: AgentRunRequest): Promise<Attempt> {
     roleId: request.roleId,
     ...(request.executionId ? { executionId: request.executionId } : {}),
   };
-  // Everything the isolate is built from is in its id: a cached isolate always holds exactly this code.
+  // Everything the isolate is built from is in its id: a cached isolate always holds exactly this code
+  // (the role and execution too, so runs of two roles never share an isolate's memory).
   const fingerprint = [
     SANDBOX_COMPATIBILITY_DATE,
     SANDBOX_CPU_MS,
@@ -148,7 +151,8 @@ async function attempt(env: Env, request: AgentRunRequest): Promise<Attempt> {
   }
   const runId = newId("run");
   const deadline = Date.now() + request.timeoutMs;
-  openLedger(runId, owner, deadline, Date.now());
+  // The run's capability: bound to this run id, a fresh token and the deadline; issued here and nowhere else.
+  const meta = exports.MetaTools({ props: openLedger(runId, owner, deadline, Date.now()) });
   let coldStart = false;
   const worker = env.LOADER.get(isolateId, () => {
     coldStart = true;
@@ -156,13 +160,13 @@ async function attempt(env: Env, request: AgentRunRequest): Promise<Attempt> {
       compatibilityDate: SANDBOX_COMPATIBILITY_DATE,
       mainModule: SANDBOX_MAIN_MODULE,
       modules: { [SANDBOX_MAIN_MODULE]: SANDBOX_SOURCE, [SANDBOX_AGENT_MODULE]: compiled.module },
-      env: { META: exports.MetaTools({ props: owner }) },
+      env: {},
       globalOutbound: null,
       limits: { cpuMs: SANDBOX_CPU_MS },
     };
   });
   const call = Promise.resolve().then(() =>
-    (worker.getEntrypoint() as unknown as SandboxRpc).run({ runId, deadline, timeoutMs: request.timeoutMs }),
+    (worker.getEntrypoint() as unknown as SandboxRpc).run({ deadline, timeoutMs: request.timeoutMs }, meta),
   );
   // The slot is held until the isolate call settles, even when the host stops waiting for it first.
   void call.then(release, release);

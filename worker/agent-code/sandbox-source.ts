@@ -1,7 +1,8 @@
 // The prelude module of the agent-code sandbox (main.js of the loaded isolate), as source text: the guard
-// the instrumented code calls, console capture, and the meta functions, which go to env.META (MetaTools)
-// with the run's id. Nothing it returns is trusted by the host (see sandbox-reply.ts): the agent's code runs
-// in the same isolate and could have bent any global this prelude uses after it loaded.
+// the instrumented code calls, console capture, and the meta functions, which go to the MetaTools stub the
+// host passes with each run (the isolate's env holds nothing). Nothing it returns is trusted by the host
+// (see sandbox-reply.ts): the agent's code runs in the same isolate and could have bent any global this
+// prelude uses after it loaded.
 import { SANDBOX_LIMITS } from "./limits";
 import { META_FUNCTION_NAMES } from "./meta-names";
 
@@ -158,7 +159,7 @@ function startRun(request, meta) {
     state.calls += 1;
     let reply;
     try {
-      reply = await meta.call(request.runId, name, payload);
+      reply = await meta.call(name, payload);
     } catch (error) {
       throw located(new AgentError("InternalError", name + ": the call did not reach Troupe: " + (error && error.message)));
     } finally {
@@ -209,8 +210,8 @@ function startRun(request, meta) {
 }
 
 export default class AgentSandbox extends WorkerEntrypoint {
-  async run(request) {
-    const run = startRun(request, this.env.META);
+  async run(request, meta) {
+    const run = startRun(request, meta);
     try {
       const value = await bindAgent(run.scope)();
       return run.finish(true, value);

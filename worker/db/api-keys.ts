@@ -1,10 +1,15 @@
-// API keys of one tenant (create, list, revoke) and the lookup that turns a bearer key into a tenant.
-// Only a key's SHA-256 is stored; the key itself is returned once, by create.
-import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
+// API keys of one tenant (create, list, revoke) and the lookup that turns a bearer key into a tenant and
+// the scopes it holds. Only a key's SHA-256 is stored; the key itself is returned once, by create.
+import { and, desc, eq, gt, isNull, lt, or, type SQL } from "drizzle-orm";
 import { generateApiKey, hasValidApiKeyShape } from "../auth/api-key-format";
 import { newId, sha256Hex, timingSafeEqualHex } from "../auth/crypto";
 import { conflict, notFound, uniqueViolation } from "../errors";
+import { API_KEY_SCOPES, type ApiKeyScope, type Limits } from "../limits";
+import type { Page } from "../schemas/page";
+import { tenantLimits } from "./accounts";
 import type { Actor, Db } from "./client";
+import { after, cursorKey, type PageRequest, pageOf } from "./paging";
+import { countBelow, countOf, insertWhere, quotaExceeded } from "./quota";
 import { apiKeys } from "./schema";
 
 /** last_used_at is refreshed at most this often, so a busy key does not write on every request. */
@@ -18,6 +23,20 @@ export interface ApiKeySummary {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  scopes: ApiKeyScope[];
+  /** null: the key never expires. */
+  expiresAt: string | null;
+}
+
+export interface NewApiKey {
+  name: string;
+  scopes: ApiKeyScope[];
+  expiresAt: Date | null;
+}
+
+/** A stored scopes value as a list of known scopes (anything else in the column is ignored). */
+function scopesIn(stored: unknown): ApiKeyScope[] {
+  return Array.isArray(stored) ? API_KEY_SCOPES.filter((scope) => stored.includes(scope)) : [];
 }
 
 function toSummary(row: typeof apiKeys.$inferSelect): ApiKeySummary {
@@ -29,6 +48,8 @@ function toSummary(row: typeof apiKeys.$inferSelect): ApiKeySummary {
     createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     revokedAt: row.revokedAt?.toISOString() ?? null,
+    scopes: scopesIn(row.scopes),
+    expiresAt: row.expiresAt?.toISOString() ?? null,
   };
 }
 
@@ -36,24 +57,43 @@ export class ApiKeyStore {
   constructor(
     private readonly db: Db,
     private readonly actor: Actor,
+    /** The tenant's limits (TenantData passes its once-per-request read). */
+    private readonly limits: () => Promise<Limits> = () => tenantLimits(db, actor.tenantId),
   ) {}
 
-  async create(name: string): Promise<ApiKeySummary & { key: string }> {
+  /** The keys that count against maxApiKeys: not revoked, not expired (those only stay for the record). */
+  private live(now: Date): SQL {
+    return and(
+      eq(apiKeys.tenantId, this.actor.tenantId),
+      isNull(apiKeys.revokedAt),
+      or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+    ) as SQL;
+  }
+
+  async create({ name, scopes, expiresAt }: NewApiKey): Promise<ApiKeySummary & { key: string }> {
     const { key, prefix } = generateApiKey();
+    const now = new Date();
+    const limits = await this.limits();
     try {
-      const [row] = await this.db
-        .insert(apiKeys)
-        .values({
-          id: newId("key"),
-          tenantId: this.actor.tenantId,
-          name,
-          prefix,
-          keyHash: await sha256Hex(key),
-          createdBy: this.actor.principal,
-          createdAt: new Date(),
-        })
-        .returning();
-      if (!row) throw new Error("insert returned no row");
+      const values = {
+        id: newId("key"),
+        tenantId: this.actor.tenantId,
+        name,
+        prefix,
+        keyHash: await sha256Hex(key),
+        createdBy: this.actor.principal,
+        createdAt: now,
+        scopes,
+        expiresAt,
+      };
+      const live = this.live(now);
+      const [row] = await insertWhere(
+        this.db,
+        apiKeys,
+        values,
+        countBelow(apiKeys, live, limits.maxApiKeys),
+      ).returning();
+      if (!row) throw quotaExceeded("API keys", await countOf(this.db, apiKeys, live), "maxApiKeys", limits);
       return { ...toSummary(row), key };
     } catch (error) {
       if (uniqueViolation(error)) throw conflict("name", `an API key named "${name}" already exists`);
@@ -61,13 +101,23 @@ export class ApiKeyStore {
     }
   }
 
-  async list(): Promise<ApiKeySummary[]> {
+  /** Newest first, revoked and expired keys included; a page after `cursor`. */
+  async list(page: PageRequest): Promise<Page<ApiKeySummary>> {
+    const cursor = cursorKey(page.cursor, "number");
     const rows = await this.db
       .select()
       .from(apiKeys)
-      .where(eq(apiKeys.tenantId, this.actor.tenantId))
-      .orderBy(desc(apiKeys.createdAt));
-    return rows.map(toSummary);
+      .where(
+        and(
+          eq(apiKeys.tenantId, this.actor.tenantId),
+          cursor
+            ? after("desc", apiKeys.createdAt, apiKeys.id, new Date(Number(cursor[0])), cursor[1])
+            : undefined,
+        ),
+      )
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+      .limit(page.limit + 1);
+    return pageOf(rows, page.limit, (row) => [row.createdAt.getTime(), row.id], toSummary);
   }
 
   async revoke(apiKeyId: string): Promise<ApiKeySummary> {
@@ -89,7 +139,14 @@ export class ApiKeyStore {
 }
 
 export type KeyLookup =
-  | { ok: true; tenantId: string; keyId: string; keyName: string; touch?: Promise<unknown> }
+  | {
+      ok: true;
+      tenantId: string;
+      keyId: string;
+      keyName: string;
+      scopes: ApiKeyScope[];
+      touch?: Promise<unknown>;
+    }
   | { ok: false; reason: string };
 
 /** Resolves a bearer key; refuses a malformed one before any database access. */
@@ -100,6 +157,9 @@ export async function findApiKey(db: Db, key: string, now: number): Promise<KeyL
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash));
   if (!row || !timingSafeEqualHex(row.keyHash, keyHash) || row.revokedAt) {
     return { ok: false, reason: "the API key is unknown or revoked" };
+  }
+  if (row.expiresAt && row.expiresAt.getTime() <= now) {
+    return { ok: false, reason: `the API key expired at ${row.expiresAt.toISOString()}` };
   }
   const stale = !row.lastUsedAt || row.lastUsedAt.getTime() < now - LAST_USED_RESOLUTION_MS;
   const touch = stale
@@ -114,5 +174,6 @@ export async function findApiKey(db: Db, key: string, now: number): Promise<KeyL
         )
         .run()
     : undefined;
-  return { ok: true, tenantId: row.tenantId, keyId: row.id, keyName: row.name, ...(touch ? { touch } : {}) };
+  const found = { tenantId: row.tenantId, keyId: row.id, keyName: row.name, scopes: scopesIn(row.scopes) };
+  return { ok: true, ...found, ...(touch ? { touch } : {}) };
 }

@@ -5,13 +5,14 @@ import { type Account, findSession } from "../db/accounts";
 import { findApiKey } from "../db/api-keys";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
+import type { ApiKeyScope } from "../limits";
 import { readSessionCookie } from "./cookies";
 
 export type Caller =
   | { kind: "anonymous" }
   | { kind: "invalid"; reason: string }
   | ({ kind: "user"; sessionToken: string } & Account)
-  | { kind: "apiKey"; tenantId: string; keyId: string; keyName: string };
+  | { kind: "apiKey"; tenantId: string; keyId: string; keyName: string; scopes: readonly ApiKeyScope[] };
 
 export async function resolveCaller(
   request: Request,
@@ -27,7 +28,8 @@ export async function resolveCaller(
     const found = await findApiKey(db, match[1], now);
     if (!found.ok) return { kind: "invalid", reason: found.reason };
     if (found.touch) waitUntil(found.touch);
-    return { kind: "apiKey", tenantId: found.tenantId, keyId: found.keyId, keyName: found.keyName };
+    const { tenantId, keyId, keyName, scopes } = found;
+    return { kind: "apiKey", tenantId, keyId, keyName, scopes };
   }
   const token = readSessionCookie(request);
   if (!token) return { kind: "anonymous" };

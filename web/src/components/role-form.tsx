@@ -5,6 +5,15 @@ import { type FieldIssue, issuesAt } from "../lib/errors";
 import { Field } from "./field";
 import { ModelPicker } from "./model-picker";
 
+export type MetaScopeFlags = Record<"read" | "run" | "write", boolean>;
+
+/** The meta scopes the tool picker offers, with what each allows (worker/agent-code/meta-names.ts). */
+const META_SCOPE_CHOICES = [
+  { scope: "read", allows: "list and read roles, orchestrations and execution status" },
+  { scope: "run", allows: "start executions, approve steps, resume and re-run" },
+  { scope: "write", allows: "create, change and delete roles and orchestrations" },
+] as const;
+
 export interface RoleDraft {
   name: string;
   description: string;
@@ -19,6 +28,8 @@ export interface RoleDraft {
   topP: string;
   model: string;
   meta: boolean;
+  /** The parts of the meta API granted one by one ("meta:read" ...); plain `meta` above grants them all. */
+  metaScopes: MetaScopeFlags;
   otherTools: string;
 }
 
@@ -36,6 +47,7 @@ export const EMPTY_ROLE: RoleDraft = {
   topP: "",
   model: "",
   meta: false,
+  metaScopes: { read: false, run: false, write: false },
   otherTools: "",
 };
 
@@ -161,6 +173,27 @@ export function RoleForm({ draft, onChange, onSubmit, issues, submitLabel, busy 
             </small>
           </span>
         </label>
+        <fieldset
+          className="meta-scopes"
+          disabled={draft.meta}
+          style={{ border: 0, padding: 0, margin: "0 0 1rem" }}
+        >
+          <legend>
+            <small>Or only a part of the meta API:</small>
+          </legend>
+          {META_SCOPE_CHOICES.map(({ scope, allows }) => (
+            <label key={scope} className="check">
+              <input
+                type="checkbox"
+                checked={draft.meta || draft.metaScopes[scope]}
+                onChange={(e) => set("metaScopes", { ...draft.metaScopes, [scope]: e.target.checked })}
+              />
+              <span>
+                <strong>meta:{scope}</strong> <small>{allows}</small>
+              </span>
+            </label>
+          ))}
+        </fieldset>
         <Field
           label="Other tools"
           hint="Comma-separated lowercase names, e.g. search, calculator."

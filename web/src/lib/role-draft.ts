@@ -2,8 +2,10 @@
 import type { RoleDraft } from "../components/role-form";
 import type { Role, RouterInputs } from "./trpc";
 
-/** worker/schemas/role.ts's META_TOOL; restated so the main bundle does not pull in zod. */
+/** worker/schemas/role.ts's META_TOOL and META_SCOPES; restated so the main bundle does not pull in zod. */
 const META_TOOL = "meta";
+const META_SCOPES = ["read", "run", "write"] as const;
+const isMetaTool = (tool: string) => tool === META_TOOL || tool.startsWith(`${META_TOOL}:`);
 
 type RoleInput = RouterInputs["role"]["create"];
 
@@ -22,7 +24,12 @@ export function draftOf(role: Role): RoleDraft {
     topP: role.hyperparameters.topP === undefined ? "" : String(role.hyperparameters.topP),
     model: role.hyperparameters.model ?? "",
     meta: role.tools.includes(META_TOOL),
-    otherTools: role.tools.filter((tool) => tool !== META_TOOL).join(", "),
+    metaScopes: {
+      read: role.tools.includes(`${META_TOOL}:read`),
+      run: role.tools.includes(`${META_TOOL}:run`),
+      write: role.tools.includes(`${META_TOOL}:write`),
+    },
+    otherTools: role.tools.filter((tool) => !isMetaTool(tool)).join(", "),
   };
 }
 
@@ -30,6 +37,12 @@ export function draftOf(role: Role): RoleDraft {
 function numberOf(text: string): number | undefined {
   const trimmed = text.trim();
   return trimmed === "" ? undefined : Number(trimmed);
+}
+
+/** `meta` when granted whole, else the scopes ticked, in a fixed order. */
+function metaToolsOf(draft: RoleDraft): string[] {
+  if (draft.meta) return [META_TOOL];
+  return META_SCOPES.filter((scope) => draft.metaScopes[scope]).map((scope) => `${META_TOOL}:${scope}`);
 }
 
 export function inputOf(draft: RoleDraft): RoleInput {
@@ -61,6 +74,6 @@ export function inputOf(draft: RoleDraft): RoleInput {
     },
     contextLimits,
     hyperparameters,
-    tools: draft.meta ? [META_TOOL, ...tools.filter((tool) => tool !== META_TOOL)] : tools,
+    tools: [...metaToolsOf(draft), ...tools.filter((tool) => !isMetaTool(tool))],
   };
 }

@@ -1,13 +1,22 @@
-// API keys: created (shown once), listed (prefix only), revoked. Managed from a signed-in session.
+// API keys: created (shown once) with their scopes and expiry, listed (prefix only), revoked. Managed
+// from a signed-in session.
 import { z } from "zod";
-import { displayName, idSchema } from "../../schemas/common";
+import { apiKeyCreateSchema, expiryOf, scopesOf } from "../../schemas/api-key";
+import { idSchema } from "../../schemas/common";
+import { pageSchema } from "../../schemas/page";
 import { router, sessionProcedure } from "../init";
 
 export const apiKeyRouter = router({
-  create: sessionProcedure
-    .input(z.strictObject({ name: displayName(100) }))
-    .mutation(({ ctx, input }) => ctx.data.apiKeys.create(input.name)),
-  list: sessionProcedure.query(({ ctx }) => ctx.data.apiKeys.list()),
+  create: sessionProcedure.input(apiKeyCreateSchema).mutation(({ ctx, input }) =>
+    ctx.data.apiKeys.create({
+      name: input.name,
+      scopes: scopesOf(input),
+      expiresAt: expiryOf(input, ctx.now),
+    }),
+  ),
+  list: sessionProcedure
+    .input(pageSchema)
+    .query(async ({ ctx, input }) => ctx.data.apiKeys.list(await ctx.data.page(input))),
   revoke: sessionProcedure
     .input(z.strictObject({ apiKeyId: idSchema }))
     .mutation(({ ctx, input }) => ctx.data.apiKeys.revoke(input.apiKeyId)),

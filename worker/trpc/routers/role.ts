@@ -8,16 +8,22 @@ import {
   roleRefSchema,
   roleUpdatesSchema,
 } from "../../schemas/role";
-import { authedProcedure, router } from "../init";
+import { router, scopedProcedure } from "../init";
 
 export const roleRouter = router({
-  create: authedProcedure.input(roleInputSchema).mutation(({ ctx, input }) => ctx.data.roles.create(input)),
-  list: authedProcedure.input(roleListSchema).query(({ ctx, input }) => ctx.data.roles.list(input ?? {})),
-  get: authedProcedure.input(roleLookupSchema).query(({ ctx, input }) => ctx.data.roles.get(input.nameOrId)),
-  update: authedProcedure
+  create: scopedProcedure("write")
+    .input(roleInputSchema)
+    .mutation(({ ctx, input }) => ctx.data.roles.create(input)),
+  list: scopedProcedure("read")
+    .input(roleListSchema)
+    .query(async ({ ctx, input }) => ctx.data.roles.list({ ...input, ...(await ctx.data.page(input)) })),
+  get: scopedProcedure("read")
+    .input(roleLookupSchema)
+    .query(({ ctx, input }) => ctx.data.roles.get(input.nameOrId)),
+  update: scopedProcedure("write")
     .input(z.strictObject({ roleId: idSchema, updates: roleUpdatesSchema }))
     .mutation(({ ctx, input }) => ctx.data.roles.update(input.roleId, input.updates)),
-  delete: authedProcedure
+  delete: scopedProcedure("write")
     .input(roleRefSchema)
     .mutation(({ ctx, input }) => ctx.data.roles.delete(input.roleId)),
 });
