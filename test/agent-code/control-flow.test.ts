@@ -91,7 +91,7 @@ return { id: flow.id, steps: flow.steps, executionId: run.id };`,
       message:
         "create_orchestration: steps[0].maxIterations: is required: the most times the body runs, from 1 to 100",
     });
-    expect(await trpc.orchestrationManagement.list.query()).toEqual([]);
+    expect((await trpc.orchestrationManagement.list.query()).items).toEqual([]);
   });
 });
 

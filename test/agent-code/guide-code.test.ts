@@ -49,7 +49,7 @@ describe("the guide's code blocks through agent.runCode", () => {
       });
     }
     const byName = Object.fromEntries(
-      (await trpc.orchestrationManagement.list.query()).map((o) => [o.name, o]),
+      (await trpc.orchestrationManagement.list.query()).items.map((o) => [o.name, o]),
     );
     expect(Object.keys(byName).sort()).toEqual([
       "Code Generation Pipeline",
@@ -123,7 +123,7 @@ describe("the guide's code blocks through agent.runCode", () => {
       ["update_orchestration", true],
       ["delete_orchestration", true],
     ]);
-    const remaining = await trpc.orchestrationManagement.list.query();
+    const remaining = (await trpc.orchestrationManagement.list.query()).items;
     expect(remaining.map((o) => o.name)).toEqual(["Code Generation Pipeline"]);
     expect(remaining.some((o) => o.id === clf.id)).toBe(false);
   });

@@ -101,7 +101,7 @@ describe("agent code inside an orchestration step", () => {
     // What the code created is attributed to the role and the execution that ran it.
     const principal = `role:${designer.id}/execution:${started.id}`;
     expect((await trpc.role.get.query({ nameOrId: "Code Reviewer" })).createdBy).toBe(principal);
-    const orchestrations = await trpc.orchestrationManagement.list.query();
+    const orchestrations = (await trpc.orchestrationManagement.list.query()).items;
     expect(orchestrations.map((o) => o.name).sort()).toEqual([
       "Agent Designer",
       "Code Generation Pipeline",
@@ -113,7 +113,7 @@ describe("agent code inside an orchestration step", () => {
     const { items } = await trpc.orchestrationManagement.listExecutions.query({});
     expect(items.find((e) => e.orchestrationName === "clf...")?.createdBy).toBe(principal);
 
-    const runs = await trpc.agent.runs.query({ executionId: started.id });
+    const runs = (await trpc.agent.runs.query({ executionId: started.id })).items;
     expect(runs).toHaveLength(8);
     expect(runs.every((r) => r.outcome === "ok" && r.roleId === designer.id)).toBe(true);
     expect(
@@ -219,6 +219,9 @@ describe("agent code inside an orchestration step", () => {
     expect(status.status).toBe("completed");
     expect(status.output).toBe(codeReply(guideCode.example1));
     expect(status.stepLogs[0]?.attempts[0]?.turns).toEqual([]);
-    expect((await trpc.role.list.query()).map((r) => r.name)).toEqual(["Orchestration Designer", "Writer"]);
+    expect((await trpc.role.list.query()).items.map((r) => r.name)).toEqual([
+      "Orchestration Designer",
+      "Writer",
+    ]);
   });
 });

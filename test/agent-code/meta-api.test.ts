@@ -97,7 +97,7 @@ describe("agent runs", () => {
     await runCode(trpc, counting);
     await runCode(trpc, "const broken = ;");
     await runCode(trpc, "while (true) {}");
-    const runs = await trpc.agent.runs.query();
+    const runs = (await trpc.agent.runs.query()).items;
     expect(runs.map((r) => [r.outcome, r.calls])).toEqual([
       ["limit_exceeded", 0],
       ["syntax_error", 0],

@@ -21,7 +21,7 @@ async function runWhileServing(trpc: TestClient, code: string) {
     workerFetch(`${BASE_URL}/health`).then((r) => ({ status: r.status, at: Date.now() - started })),
     trpc.role.list
       .query()
-      .then((roles) => ({ status: roles.length > 0 ? 200 : 500, at: Date.now() - started })),
+      .then((roles) => ({ status: roles.items.length > 0 ? 200 : 500, at: Date.now() - started })),
   ]);
   const run = await runaway;
   return { run, elapsed: Date.now() - started, others: await others };
@@ -212,7 +212,7 @@ describe("size limits", () => {
       code: "BAD_REQUEST",
       message: `code: must be at most ${MAX_CODE_BYTES} bytes`,
     });
-    expect((await trpc.role.list.query()).map((r) => r.name)).toEqual(["Orchestration Designer"]);
+    expect((await trpc.role.list.query()).items.map((r) => r.name)).toEqual(["Orchestration Designer"]);
   });
 
   it("truncates an oversized result and keeps a small one as JSON", async () => {

@@ -61,12 +61,16 @@ export async function storedRowsOf(tenantId: string) {
 /** What a tenant's own signed-in user sees of its roles, orchestrations (with every version) and API keys. */
 export async function ownerViewOf(session: TestClient) {
   const [roles, orchestrations, apiKeys] = await Promise.all([
-    session.role.list.query(),
-    session.orchestrationManagement.list.query(),
-    session.apiKey.list.query(),
+    session.role.list.query({ limit: 200 }).then((page) => page.items),
+    session.orchestrationManagement.list.query({ limit: 200 }).then((page) => page.items),
+    session.apiKey.list.query({ limit: 200 }).then((page) => page.items),
   ]);
   const versions = await Promise.all(
-    orchestrations.map((o) => session.orchestrationManagement.versions.query({ orchestrationId: o.id })),
+    orchestrations.map((o) =>
+      session.orchestrationManagement.versions
+        .query({ orchestrationId: o.id, limit: 200 })
+        .then((page) => page.items),
+    ),
   );
   return { roles, orchestrations, versions, apiKeys: withoutLastUsed(apiKeys) };
 }

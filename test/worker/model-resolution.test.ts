@@ -219,7 +219,7 @@ describe("unknown models at save time and at start", () => {
     );
     expect(run.error).toMatchObject({ code: "BAD_REQUEST" });
     expect(run.error?.message).toContain('hyperparameters.model: provider "mine" has no model "gpt-9"');
-    expect((await trpc.role.list.query()).map((r) => r.name)).not.toContain("Bad");
+    expect((await trpc.role.list.query()).items.map((r) => r.name)).not.toContain("Bad");
   });
 
   it("refuses to start a run whose role's provider was deleted since, naming the role and the step", async () => {

@@ -74,7 +74,7 @@ describe("orchestrationManagement.create", () => {
     expect(partly.warnings).toEqual([roleWarning(2, "Code Reviewer")]);
     await createRoles(trpc, ["Code Reviewer"]);
     expect((await trpc.orchestrationManagement.get.query({ nameOrId: created.id })).warnings).toEqual([]);
-    expect((await trpc.orchestrationManagement.list.query())[0]?.warnings).toEqual([]);
+    expect((await trpc.orchestrationManagement.list.query()).items[0]?.warnings).toEqual([]);
   });
 
   it("has no warnings when created after its roles", async () => {
@@ -209,25 +209,26 @@ describe("orchestrationManagement.list", () => {
 
   it("lists everything ordered by name for list_orchestrations({})", async () => {
     const { trpc } = await tenantWithFlows();
-    const all = await trpc.orchestrationManagement.list.query({});
+    const all = (await trpc.orchestrationManagement.list.query({})).items;
     expect(names(all)).toEqual([
       "Code Generation Pipeline",
       "Multi-Source Research",
       "Old Coder",
       "Self-Correcting Coder",
     ]);
-    expect(names(await trpc.orchestrationManagement.list.query())).toEqual(names(all));
+    expect(names((await trpc.orchestrationManagement.list.query()).items)).toEqual(names(all));
     expect(all[0]?.steps).toHaveLength(3);
   });
 
   it("returns an empty list for a tenant without orchestrations", async () => {
     const { trpc } = await newTenant();
-    expect(await trpc.orchestrationManagement.list.query({})).toEqual([]);
+    expect((await trpc.orchestrationManagement.list.query({})).items).toEqual([]);
   });
 
   it("filters by tags, requiring every given tag", async () => {
     const { trpc } = await tenantWithFlows();
-    const list = async (tags: string[]) => names(await trpc.orchestrationManagement.list.query({ tags }));
+    const list = async (tags: string[]) =>
+      names((await trpc.orchestrationManagement.list.query({ tags })).items);
     expect(await list(["coding"])).toEqual([
       "Code Generation Pipeline",
       "Old Coder",
@@ -241,21 +242,25 @@ describe("orchestrationManagement.list", () => {
 
   it("filters to active orchestrations with activeOnly, alone and with tags as in the guide", async () => {
     const { trpc } = await tenantWithFlows();
-    expect(names(await trpc.orchestrationManagement.list.query({ activeOnly: true }))).toEqual([
+    expect(names((await trpc.orchestrationManagement.list.query({ activeOnly: true })).items)).toEqual([
       "Code Generation Pipeline",
       "Multi-Source Research",
       "Self-Correcting Coder",
     ]);
-    const codingFlows = await trpc.orchestrationManagement.list.query({ tags: ["coding"], activeOnly: true });
+    const codingFlows = (
+      await trpc.orchestrationManagement.list.query({ tags: ["coding"], activeOnly: true })
+    ).items;
     expect(names(codingFlows)).toEqual(["Code Generation Pipeline", "Self-Correcting Coder"]);
-    expect(names(await trpc.orchestrationManagement.list.query({ activeOnly: false }))).toHaveLength(4);
+    expect(names((await trpc.orchestrationManagement.list.query({ activeOnly: false })).items)).toHaveLength(
+      4,
+    );
   });
 
   it("searches names, treating % and _ literally", async () => {
     const { trpc } = await tenantWithFlows();
     await trpc.orchestrationManagement.create.mutate(simple("100% done"));
     const search = async (text: string) =>
-      names(await trpc.orchestrationManagement.list.query({ search: text }));
+      names((await trpc.orchestrationManagement.list.query({ search: text })).items);
     expect(await search("coder")).toEqual(["Old Coder", "Self-Correcting Coder"]);
     expect(await search("%")).toEqual(["100% done"]);
     expect(await search("_")).toEqual([]);
@@ -300,7 +305,8 @@ describe("orchestrationManagement.update", () => {
       orchestrationId: created.id,
       updates: { description: "third" },
     });
-    const versions = await trpc.orchestrationManagement.versions.query({ orchestrationId: created.id });
+    const versions = (await trpc.orchestrationManagement.versions.query({ orchestrationId: created.id }))
+      .items;
     expect(versions).toEqual(
       [3, 2, 1].map((version) => ({ version, createdBy: `user:${user.id}`, createdAt: expect.any(String) })),
     );
@@ -377,9 +383,9 @@ describe("orchestrationManagement.update", () => {
       { path: "expectedVersion", message: expect.stringContaining("version 2") },
     ]);
     expect(await trpc.orchestrationManagement.get.query({ nameOrId: created.id })).toEqual(v2);
-    expect(await trpc.orchestrationManagement.versions.query({ orchestrationId: created.id })).toHaveLength(
-      2,
-    );
+    expect(
+      (await trpc.orchestrationManagement.versions.query({ orchestrationId: created.id })).items,
+    ).toHaveLength(2);
   });
 
   it("lets only one of two concurrent updates from the same version win", async () => {
@@ -413,7 +419,9 @@ describe("orchestrationManagement.update", () => {
     expect(error.code).toBe("CONFLICT");
     expect(error.issues).toEqual([{ path: "updates.name", message: expect.stringContaining('"Taken"') }]);
     expect(await trpc.orchestrationManagement.get.query({ nameOrId: other.id })).toEqual(other);
-    expect(await trpc.orchestrationManagement.versions.query({ orchestrationId: other.id })).toHaveLength(1);
+    expect(
+      (await trpc.orchestrationManagement.versions.query({ orchestrationId: other.id })).items,
+    ).toHaveLength(1);
   });
 
   it("answers NOT_FOUND for an unknown id, or a name where the id belongs", async () => {
@@ -463,7 +471,7 @@ describe("orchestrationManagement.delete", () => {
     );
     await notFound(trpc.orchestrationManagement.delete.mutate({ orchestrationId: created.id }));
 
-    expect((await trpc.orchestrationManagement.list.query()).map((o) => o.id)).toEqual([kept.id]);
+    expect((await trpc.orchestrationManagement.list.query()).items.map((o) => o.id)).toEqual([kept.id]);
     const versionRows = await env.DB.prepare(
       "select count(*) as n from orchestration_versions where orchestration_id = ?",
     )
@@ -495,7 +503,7 @@ describe("orchestration names", () => {
     );
     expect(error).toMatchObject({ code: "CONFLICT", httpStatus: 409 });
     expect(error.issues).toEqual([{ path: "name", message: expect.stringContaining("already exists") }]);
-    expect(await trpc.orchestrationManagement.list.query()).toHaveLength(1);
+    expect((await trpc.orchestrationManagement.list.query()).items).toHaveLength(1);
   });
 
   it("allows the same name in another tenant", async () => {

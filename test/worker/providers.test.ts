@@ -51,7 +51,7 @@ describe("provider.create and list", () => {
       ],
     });
     expect(JSON.stringify(provider)).not.toContain(apiKey);
-    const listed = await trpc.provider.list.query();
+    const listed = (await trpc.provider.list.query()).items;
     expect(listed).toEqual([provider]);
     expect(JSON.stringify(listed)).not.toContain(apiKey);
 
@@ -110,7 +110,7 @@ describe("provider.create and list", () => {
       models: [model({ id: "@cf/meta/llama-3.1-8b-instruct" })],
     });
     expect(workersAi).toMatchObject({ kind: "workers-ai", baseUrl: null, keyLast4: null });
-    expect((await trpc.provider.list.query()).map((p) => p.name)).toEqual(["cf", "ollama"]);
+    expect((await trpc.provider.list.query()).items.map((p) => p.name)).toEqual(["cf", "ollama"]);
   });
 });
 
@@ -154,7 +154,7 @@ describe("provider.update and delete", () => {
       id: provider.id,
       deleted: true,
     });
-    expect(await trpc.provider.list.query()).toEqual([]);
+    expect((await trpc.provider.list.query()).items).toEqual([]);
     for (const call of [
       trpc.provider.delete.mutate({ providerId: provider.id }),
       trpc.provider.update.mutate({ providerId: provider.id, updates: { name: "x" } }),
@@ -185,7 +185,7 @@ describe("provider.update and delete", () => {
       });
     }
     expect(await storedRow(provider.id)).toEqual(before);
-    expect(await intruder.trpc.provider.list.query()).toEqual([]);
+    expect((await intruder.trpc.provider.list.query()).items).toEqual([]);
   });
 });
 
@@ -343,7 +343,7 @@ describe("bad provider input", () => {
       message: 'name: a provider named "twin" already exists',
     });
     expect(error.issues).toEqual([{ path: "name", message: 'a provider named "twin" already exists' }]);
-    expect(await trpc.provider.list.query()).toEqual([provider]);
+    expect((await trpc.provider.list.query()).items).toEqual([provider]);
     expect(await countRows("providers", "tenant_id = ?", tenant.id)).toBe(1);
   });
 
@@ -355,7 +355,7 @@ describe("bad provider input", () => {
       trpc.provider.update.mutate({ providerId: provider.id, updates: { name: "first" } }),
     );
     expect(error).toMatchObject({ code: "CONFLICT", issues: [{ path: "updates.name" }] });
-    expect((await trpc.provider.list.query()).map((p) => p.name)).toEqual(["first", "second"]);
+    expect((await trpc.provider.list.query()).items.map((p) => p.name)).toEqual(["first", "second"]);
   });
 
   it("will not send a stored key to a new base URL unless the key is given again", async () => {

@@ -144,19 +144,20 @@ describe("role.list", () => {
 
   it("lists every role of the tenant ordered by name", async () => {
     const { trpc } = await tenantWithRoles();
-    const names = (await trpc.role.list.query()).map((r) => r.name);
+    const names = (await trpc.role.list.query()).items.map((r) => r.name);
     expect(names).toEqual(["Architect", "Coder", "Meta Designer", "Researcher"]);
-    expect((await trpc.role.list.query({})).map((r) => r.name)).toEqual(names);
+    expect((await trpc.role.list.query({})).items.map((r) => r.name)).toEqual(names);
   });
 
   it("returns an empty list for a tenant without roles", async () => {
     const { trpc } = await newTenant();
-    expect(await trpc.role.list.query()).toEqual([]);
+    expect((await trpc.role.list.query()).items).toEqual([]);
   });
 
   it("searches names and base prompts, case-insensitively", async () => {
     const { trpc } = await tenantWithRoles();
-    const search = async (text: string) => (await trpc.role.list.query({ search: text })).map((r) => r.name);
+    const search = async (text: string) =>
+      (await trpc.role.list.query({ search: text })).items.map((r) => r.name);
     expect(await search("design")).toEqual(["Architect", "Meta Designer"]);
     expect(await search("CODER")).toEqual(["Coder"]);
     expect(await search("web")).toEqual(["Researcher"]);
@@ -165,19 +166,19 @@ describe("role.list", () => {
 
   it("treats % and _ in a search as literal characters", async () => {
     const { trpc } = await tenantWithRoles();
-    expect((await trpc.role.list.query({ search: "100%" })).map((r) => r.name)).toEqual(["Architect"]);
-    expect((await trpc.role.list.query({ search: "%" })).map((r) => r.name)).toEqual(["Architect"]);
-    expect((await trpc.role.list.query({ search: "code_" })).map((r) => r.name)).toEqual([]);
+    expect((await trpc.role.list.query({ search: "100%" })).items.map((r) => r.name)).toEqual(["Architect"]);
+    expect((await trpc.role.list.query({ search: "%" })).items.map((r) => r.name)).toEqual(["Architect"]);
+    expect((await trpc.role.list.query({ search: "code_" })).items.map((r) => r.name)).toEqual([]);
   });
 
   it("filters by tool, and combines the tool filter with a search", async () => {
     const { trpc } = await tenantWithRoles();
-    const meta = await trpc.role.list.query({ tool: "meta" });
+    const meta = (await trpc.role.list.query({ tool: "meta" })).items;
     expect(meta.map((r) => r.name)).toEqual(["Meta Designer", "Researcher"]);
     expect(meta.every((r) => r.tools.includes("meta"))).toBe(true);
-    expect((await trpc.role.list.query({ tool: "code_exec" })).map((r) => r.name)).toEqual(["Coder"]);
-    expect(await trpc.role.list.query({ tool: "unused" })).toEqual([]);
-    expect((await trpc.role.list.query({ tool: "meta", search: "flows" })).map((r) => r.name)).toEqual([
+    expect((await trpc.role.list.query({ tool: "code_exec" })).items.map((r) => r.name)).toEqual(["Coder"]);
+    expect((await trpc.role.list.query({ tool: "unused" })).items).toEqual([]);
+    expect((await trpc.role.list.query({ tool: "meta", search: "flows" })).items.map((r) => r.name)).toEqual([
       "Meta Designer",
     ]);
   });
@@ -233,8 +234,8 @@ describe("role.update", () => {
       updates: { tools: ["web"], basePrompt: "new" },
     });
     expect(updated).toMatchObject({ tools: ["web"], basePrompt: "new" });
-    expect((await trpc.role.list.query({ tool: "meta" })).map((r) => r.id)).toEqual([]);
-    expect((await trpc.role.list.query({ tool: "web" })).map((r) => r.id)).toEqual([created.id]);
+    expect((await trpc.role.list.query({ tool: "meta" })).items.map((r) => r.id)).toEqual([]);
+    expect((await trpc.role.list.query({ tool: "web" })).items.map((r) => r.id)).toEqual([created.id]);
   });
 
   it("renames a role so it is found by the new name and not the old", async () => {
@@ -292,7 +293,7 @@ describe("role.delete", () => {
       (await errorOf(trpc.role.update.mutate({ roleId: role.id, updates: { basePrompt: "x" } }))).code,
     ).toBe("NOT_FOUND");
     expect((await errorOf(trpc.role.delete.mutate({ roleId: role.id }))).code).toBe("NOT_FOUND");
-    expect((await trpc.role.list.query()).map((r) => r.id)).toEqual([other.id]);
+    expect((await trpc.role.list.query()).items.map((r) => r.id)).toEqual([other.id]);
   });
 
   it("frees the name for a new role", async () => {
@@ -311,7 +312,7 @@ describe("role names", () => {
     const error = await errorOf(trpc.role.create.mutate({ name: "Code Reviewer", basePrompt: "another" }));
     expect(error).toMatchObject({ code: "CONFLICT", httpStatus: 409 });
     expect(error.issues).toEqual([{ path: "name", message: expect.stringContaining("already exists") }]);
-    expect(await trpc.role.list.query()).toHaveLength(1);
+    expect((await trpc.role.list.query()).items).toHaveLength(1);
   });
 
   it("allows the same name in another tenant, each seeing only its own", async () => {

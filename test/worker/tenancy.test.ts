@@ -226,19 +226,21 @@ describe("lists show only the caller's tenant", () => {
     const ids = (rows: { id?: unknown }[]) => rows.map((row) => row.id).toSorted();
     const stored = await storedRowsOf(caller.tenant.id);
 
-    expect(ids(await client.role.list.query())).toEqual(ids(stored.roles));
-    expect(ids(await client.orchestrationManagement.list.query())).toEqual(ids(stored.orchestrations));
-    expect(await client.role.list.query({ search: victim.ownRole.name })).toEqual([]);
-    expect(await client.orchestrationManagement.list.query({ search: victim.ownOrchestration.name })).toEqual(
-      [],
+    expect(ids((await client.role.list.query()).items)).toEqual(ids(stored.roles));
+    expect(ids((await client.orchestrationManagement.list.query()).items)).toEqual(
+      ids(stored.orchestrations),
     );
-    const tagged = await client.orchestrationManagement.list.query({ tags: ["tenancy"] });
+    expect((await client.role.list.query({ search: victim.ownRole.name })).items).toEqual([]);
+    expect(
+      (await client.orchestrationManagement.list.query({ search: victim.ownOrchestration.name })).items,
+    ).toEqual([]);
+    const tagged = (await client.orchestrationManagement.list.query({ tags: ["tenancy"] })).items;
     expect(tagged.map((o) => o.id)).not.toContain(victim.sharedOrchestration.id);
     expect(tagged.map((o) => o.id)).toContain(caller.sharedOrchestration.id);
   });
 
   it.each(DIRECTIONS)("$from's session lists only its own API keys, none of $to's", async ({ from, to }) => {
-    const listed = await tenants[from].trpc.apiKey.list.query();
+    const listed = (await tenants[from].trpc.apiKey.list.query()).items;
     const stored = await storedRowsOf(tenants[from].tenant.id);
     expect(listed.map((k) => k.id).toSorted()).toEqual(stored.apiKeys.map((k) => k.id).toSorted());
     for (const theirs of [tenants[to].apiKey.id, tenants[to].spareKey.id]) {

@@ -2,7 +2,9 @@
 // newest first for the dashboard's agent console.
 import { and, desc, eq } from "drizzle-orm";
 import { newId } from "../auth/crypto";
+import type { Page } from "../schemas/page";
 import type { Db } from "./client";
+import { after, cursorKey, type PageRequest, pageOf } from "./paging";
 import { agentRuns } from "./schema";
 
 export type AgentRunOutcome = (typeof agentRuns.$inferSelect)["outcome"];
@@ -52,28 +54,38 @@ export class AgentRunLog {
     return id;
   }
 
-  async list(filter: { executionId?: string; limit: number }): Promise<AgentRunSummary[]> {
+  /** Newest first; a page after `cursor` (the last time and id of the previous page). */
+  async list(filter: { executionId?: string } & PageRequest): Promise<Page<AgentRunSummary>> {
     const conditions = [eq(agentRuns.tenantId, this.tenantId)];
     if (filter.executionId) conditions.push(eq(agentRuns.executionId, filter.executionId));
+    const cursor = cursorKey(filter.cursor, "number");
+    if (cursor)
+      conditions.push(
+        after("desc", agentRuns.createdAt, agentRuns.id, new Date(Number(cursor[0])), cursor[1]),
+      );
     const rows = await this.db
       .select()
       .from(agentRuns)
       .where(and(...conditions))
       .orderBy(desc(agentRuns.createdAt), desc(agentRuns.id))
-      .limit(filter.limit);
-    return rows.map((row) => ({
-      id: row.id,
-      roleId: row.roleId,
-      codeHash: row.codeHash,
-      codeBytes: row.codeBytes,
-      durationMs: row.durationMs,
-      calls: row.calls,
-      outcome: row.outcome,
-      createdAt: row.createdAt.toISOString(),
-      ...(row.executionId ? { executionId: row.executionId } : {}),
-      ...(row.stepName ? { stepName: row.stepName } : {}),
-      ...(row.turn !== null ? { turn: row.turn } : {}),
-      ...(row.error ? { error: row.error } : {}),
-    }));
+      .limit(filter.limit + 1);
+    return pageOf(rows, filter.limit, (row) => [row.createdAt.getTime(), row.id], toSummary);
   }
+}
+
+function toSummary(row: typeof agentRuns.$inferSelect): AgentRunSummary {
+  return {
+    id: row.id,
+    roleId: row.roleId,
+    codeHash: row.codeHash,
+    codeBytes: row.codeBytes,
+    durationMs: row.durationMs,
+    calls: row.calls,
+    outcome: row.outcome,
+    createdAt: row.createdAt.toISOString(),
+    ...(row.executionId ? { executionId: row.executionId } : {}),
+    ...(row.stepName ? { stepName: row.stepName } : {}),
+    ...(row.turn !== null ? { turn: row.turn } : {}),
+    ...(row.error ? { error: row.error } : {}),
+  };
 }

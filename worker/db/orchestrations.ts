@@ -1,9 +1,11 @@
-// Orchestrations of one tenant, with every version kept so executions can pin the one they ran.
-// The header row holds the current version; orchestration_versions holds each definition ever saved.
-import { and, asc, desc, eq, like, sql } from "drizzle-orm";
+// Orchestrations of one tenant, with their recent versions kept so executions can pin the one they ran.
+// The header row holds the current version; orchestration_versions holds the newest definitions saved
+// and any a live run pinned (orchestration-versions.ts prunes the rest on update).
+import { and, asc, eq, like, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { newId } from "../auth/crypto";
 import { conflict, invalid, notFound, uniqueViolation } from "../errors";
+import type { Limits } from "../limits";
 import { type FieldIssue, formatPath } from "../schemas/common";
 import {
   definitionWarnings,
@@ -16,7 +18,12 @@ import {
   type orchestrationUpdateSchema,
   validateDefinition,
 } from "../schemas/orchestration";
+import type { Page } from "../schemas/page";
+import { tenantLimits } from "./accounts";
 import type { Actor, Db } from "./client";
+import { listVersions, missingVersion, pruneVersions } from "./orchestration-versions";
+import { after, cursorKey, type PageRequest, pageOf } from "./paging";
+import { countBelow, countOf, insertWhere, quotaExceeded } from "./quota";
 import type { RoleStore } from "./roles";
 import { orchestrations, orchestrationVersions } from "./schema";
 
@@ -53,6 +60,8 @@ export class OrchestrationStore {
     private readonly db: Db,
     private readonly actor: Actor,
     private readonly roles: RoleStore,
+    /** The tenant's limits (TenantData passes its once-per-request read). */
+    private readonly limits: () => Promise<Limits> = () => tenantLimits(db, actor.tenantId),
   ) {}
 
   private get scope() {
@@ -94,6 +103,7 @@ export class OrchestrationStore {
         tags: header.tags,
         isActive: header.isActive,
         steps: def.steps,
+        ...(def.budget ? { budget: def.budget } : {}),
         version: header.version,
         createdBy: header.createdBy,
         createdAt: header.createdAt.toISOString(),
@@ -116,9 +126,10 @@ export class OrchestrationStore {
       .where(this.scope);
   }
 
+  /** By name; a page after `cursor` (the last name and id of the previous page). */
   async list(
-    filter: { tags?: string[]; activeOnly?: boolean; search?: string } = {},
-  ): Promise<Orchestration[]> {
+    filter: { tags?: string[]; activeOnly?: boolean; search?: string } & PageRequest,
+  ): Promise<Page<Orchestration>> {
     const conditions = [this.scope];
     if (filter.activeOnly) conditions.push(eq(orchestrations.isActive, true));
     for (const tag of filter.tags ?? []) {
@@ -131,10 +142,19 @@ export class OrchestrationStore {
         like(orchestrations.name, sql`${`%${filter.search.replace(/[\\%_]/g, "\\$&")}%`} escape '\\'`),
       );
     }
+    const cursor = cursorKey(filter.cursor, "string");
+    if (cursor) conditions.push(after("asc", orchestrations.name, orchestrations.id, cursor[0], cursor[1]));
     const rows = await this.selectCurrent()
       .where(and(...conditions))
-      .orderBy(asc(orchestrations.name));
-    return this.withWarnings(rows);
+      .orderBy(asc(orchestrations.name), asc(orchestrations.id))
+      .limit(filter.limit + 1);
+    const page = pageOf(
+      rows,
+      filter.limit,
+      (row) => [row.header.name, row.header.id],
+      (row) => row,
+    );
+    return { items: await this.withWarnings(page.items), nextCursor: page.nextCursor };
   }
 
   /**
@@ -164,59 +184,64 @@ export class OrchestrationStore {
           eq(orchestrationVersions.version, version),
         ),
       );
-    if (!old) throw notFound(`version ${version} of orchestration`, nameOrId);
+    if (!old) throw missingVersion(row.header, version);
     const def = old.definition as OrchestrationDefinition;
     const [full] = await this.withWarnings([{ header: { ...row.header, ...def, version }, definition: def }]);
     if (!full) throw notFound("orchestration", nameOrId);
     return { ...full, updatedAt: old.createdAt.toISOString() };
   }
 
-  async versions(orchestrationId: string): Promise<OrchestrationVersionSummary[]> {
+  /** Newest first; a page after `cursor` (the last version of the previous page). */
+  async versions(orchestrationId: string, page: PageRequest): Promise<Page<OrchestrationVersionSummary>> {
     const header = await this.header(orchestrationId);
-    const rows = await this.db
-      .select({
-        version: orchestrationVersions.version,
-        createdBy: orchestrationVersions.createdBy,
-        createdAt: orchestrationVersions.createdAt,
-      })
-      .from(orchestrationVersions)
-      .where(
-        and(
-          eq(orchestrationVersions.tenantId, this.actor.tenantId),
-          eq(orchestrationVersions.orchestrationId, header.id),
-        ),
-      )
-      .orderBy(desc(orchestrationVersions.version));
-    return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
+    return listVersions(this.db, this.actor.tenantId, header.id, page);
   }
 
   async create(input: OrchestrationInput): Promise<Orchestration> {
     const definition = parseOrThrow(input, []);
     const id = newId("orc");
     const now = new Date();
+    const limits = await this.limits();
+    const header = {
+      id,
+      tenantId: this.actor.tenantId,
+      name: definition.name,
+      description: definition.description,
+      tags: definition.tags,
+      isActive: definition.isActive,
+      version: 1,
+      createdBy: this.actor.principal,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const first = {
+      orchestrationId: id,
+      version: 1,
+      tenantId: this.actor.tenantId,
+      definition,
+      createdBy: this.actor.principal,
+      createdAt: now,
+    };
     try {
-      await this.db.batch([
-        this.db.insert(orchestrations).values({
-          id,
-          tenantId: this.actor.tenantId,
-          name: definition.name,
-          description: definition.description,
-          tags: definition.tags,
-          isActive: definition.isActive,
-          version: 1,
-          createdBy: this.actor.principal,
-          createdAt: now,
-          updatedAt: now,
-        }),
-        this.db.insert(orchestrationVersions).values({
-          orchestrationId: id,
-          version: 1,
-          tenantId: this.actor.tenantId,
-          definition,
-          createdBy: this.actor.principal,
-          createdAt: now,
-        }),
+      // One transaction: the header only while under the quota, its first version only with the header.
+      const [inserted] = await this.db.batch([
+        insertWhere(
+          this.db,
+          orchestrations,
+          header,
+          countBelow(orchestrations, this.scope, limits.maxOrchestrations),
+        ).returning({ id: orchestrations.id }),
+        insertWhere(
+          this.db,
+          orchestrationVersions,
+          first,
+          sql`exists (select 1 from ${orchestrations} where ${orchestrations.id} = ${id})`,
+        ),
       ]);
+      if (inserted.length === 0) {
+        const count = await countOf(this.db, orchestrations, this.scope);
+        throw quotaExceeded("orchestrations", count, "maxOrchestrations", limits);
+      }
     } catch (error) {
       if (uniqueViolation(error)) {
         throw conflict("name", `an orchestration named "${definition.name}" already exists`);
@@ -237,9 +262,15 @@ export class OrchestrationStore {
       );
     }
     const { name, description, tags, isActive, steps } = { ...current, ...updates };
-    const definition = parseOrThrow({ name, description, tags, isActive, steps }, ["updates"]);
+    // budget: null removes it, left out keeps it.
+    const budget = updates.budget === undefined ? current.budget : (updates.budget ?? undefined);
+    const definition = parseOrThrow(
+      { name, description, tags, isActive, steps, ...(budget ? { budget } : {}) },
+      ["updates"],
+    );
     const version = current.version + 1;
     const now = new Date();
+    const { maxVersionsKept } = await this.limits();
     try {
       await this.db.batch([
         // Inserting the version row first makes a concurrent update fail on its primary key.
@@ -261,6 +292,7 @@ export class OrchestrationStore {
               eq(orchestrations.version, current.version),
             ),
           ),
+        pruneVersions(this.db, this.actor.tenantId, orchestrationId, version, maxVersionsKept),
       ]);
     } catch (error) {
       const columns = uniqueViolation(error);

@@ -4,6 +4,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import { newId } from "../auth/crypto";
 import { conflict, notFound, uniqueViolation } from "../errors";
+import type { Limits } from "../limits";
 import { openProviderKey, sealProviderKey } from "../providers/key-crypto";
 import {
   checkSettings,
@@ -11,6 +12,7 @@ import {
   type ProviderEnv,
   type ProviderSettings,
 } from "../providers/settings";
+import type { Page } from "../schemas/page";
 import {
   normalizeModel,
   type ProviderCreateInput,
@@ -18,7 +20,10 @@ import {
   type ProviderModel,
   type ProviderUpdates,
 } from "../schemas/provider";
+import { tenantLimits } from "./accounts";
 import type { Actor, Db } from "./client";
+import { after, cursorKey, type PageRequest, pageOf } from "./paging";
+import { countBelow, countOf, insertWhere, quotaExceeded } from "./quota";
 import { providers } from "./schema";
 
 export interface ProviderSummary {
@@ -70,6 +75,8 @@ export class ProviderStore {
     private readonly db: Db,
     private readonly actor: Actor,
     private readonly env: ProviderEnv,
+    /** The tenant's limits, for the maxProviders quota (create reads them itself when not given). */
+    private readonly limits: () => Promise<Limits> = () => tenantLimits(db, actor.tenantId),
   ) {}
 
   private get scope() {
@@ -85,9 +92,21 @@ export class ProviderStore {
     return { apiKeyCiphertext: sealed.ciphertext, apiKeyIv: sealed.iv, apiKeyLast4: key.apiKey.slice(-4) };
   }
 
-  async list(): Promise<ProviderSummary[]> {
-    const rows = await this.db.select().from(providers).where(this.scope).orderBy(asc(providers.name));
-    return rows.map(toSummary);
+  /** By name; a page after `cursor` (the last name and id of the previous page). */
+  async list(page: PageRequest): Promise<Page<ProviderSummary>> {
+    const cursor = cursorKey(page.cursor, "string");
+    const rows = await this.db
+      .select()
+      .from(providers)
+      .where(
+        and(
+          this.scope,
+          cursor ? after("asc", providers.name, providers.id, cursor[0], cursor[1]) : undefined,
+        ),
+      )
+      .orderBy(asc(providers.name), asc(providers.id))
+      .limit(page.limit + 1);
+    return pageOf(rows, page.limit, (row) => [row.name, row.id], toSummary);
   }
 
   private async row(providerId: string): Promise<ProviderRow> {
@@ -107,24 +126,27 @@ export class ProviderStore {
     );
     const id = newId("prv");
     const now = new Date();
+    const limits = await this.limits();
     try {
-      const [row] = await this.db
-        .insert(providers)
-        .values({
-          id,
-          tenantId: this.actor.tenantId,
-          name: input.name,
-          kind: settings.kind,
-          baseUrl: settings.baseUrl,
-          ...NO_KEY,
-          ...(await this.keyColumns(id, settings.key)),
-          models: input.models.map(normalizeModel),
-          createdBy: this.actor.principal,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      if (!row) throw new Error("insert returned no row");
+      const values = {
+        id,
+        tenantId: this.actor.tenantId,
+        name: input.name,
+        kind: settings.kind,
+        baseUrl: settings.baseUrl,
+        ...NO_KEY,
+        ...(await this.keyColumns(id, settings.key)),
+        models: input.models.map(normalizeModel),
+        createdBy: this.actor.principal,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const within = countBelow(providers, this.scope, limits.maxProviders);
+      const [row] = await insertWhere(this.db, providers, values, within).returning();
+      if (!row) {
+        const count = await countOf(this.db, providers, this.scope);
+        throw quotaExceeded("providers", count, "maxProviders", limits);
+      }
       return toSummary(row);
     } catch (error) {
       if (uniqueViolation(error)) throw conflict("name", `a provider named "${input.name}" already exists`);

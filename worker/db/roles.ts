@@ -3,11 +3,16 @@
 import { and, asc, eq, inArray, like, or, sql } from "drizzle-orm";
 import { newId } from "../auth/crypto";
 import { conflict, invalid, notFound, uniqueViolation } from "../errors";
+import type { Limits } from "../limits";
 import type { ModelEnv } from "../models/gateway";
 import { checkRoleModel } from "../models/resolve-role";
 import { formatPath } from "../schemas/common";
+import type { Page } from "../schemas/page";
 import { normalizeRole, type RoleDefinition, type RoleInput, type RoleUpdates } from "../schemas/role";
+import { tenantLimits } from "./accounts";
 import type { Actor, Db } from "./client";
+import { after, cursorKey, type PageRequest, pageOf } from "./paging";
+import { countBelow, countOf, insertWhere, quotaExceeded } from "./quota";
 import { roles } from "./schema";
 
 export interface Role extends RoleDefinition {
@@ -52,13 +57,16 @@ export class RoleStore {
     private readonly actor: Actor,
     /** Which models exist (the platform's part of the catalog); a role naming another is refused. */
     private readonly modelEnv: ModelEnv,
+    /** The tenant's limits (TenantData passes its once-per-request read). */
+    private readonly limits: () => Promise<Limits> = () => tenantLimits(db, actor.tenantId),
   ) {}
 
   private get scope() {
     return eq(roles.tenantId, this.actor.tenantId);
   }
 
-  async list(filter: { search?: string; tool?: string } = {}): Promise<Role[]> {
+  /** By name; a page after `cursor` (the last name and id of the previous page). */
+  async list(filter: { search?: string; tool?: string } & PageRequest): Promise<Page<Role>> {
     const conditions = [this.scope];
     if (filter.search) {
       const pattern = `%${escapeLike(filter.search)}%`;
@@ -73,12 +81,15 @@ export class RoleStore {
         sql`exists (select 1 from json_each(${roles.tools}) where json_each.value = ${filter.tool})`,
       );
     }
+    const cursor = cursorKey(filter.cursor, "string");
+    if (cursor) conditions.push(after("asc", roles.name, roles.id, cursor[0], cursor[1]));
     const rows = await this.db
       .select()
       .from(roles)
       .where(and(...conditions))
-      .orderBy(asc(roles.name));
-    return rows.map(toRole);
+      .orderBy(asc(roles.name), asc(roles.id))
+      .limit(filter.limit + 1);
+    return pageOf(rows, filter.limit, (row) => [row.name, row.id], toRole);
   }
 
   async get(nameOrId: string): Promise<Role> {
@@ -125,21 +136,25 @@ export class RoleStore {
     await checkRoleModel(this.db, this.actor.tenantId, this.modelEnv, definition);
     const now = new Date();
     const id = newId("rol");
+    const limits = await this.limits();
     try {
-      const [row] = await this.db
-        .insert(roles)
-        .values({
-          id,
-          tenantId: this.actor.tenantId,
-          name: definition.name,
-          definition,
-          tools: definition.tools,
-          createdBy: this.actor.principal,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      if (!row) throw new Error("insert returned no row");
+      const values = {
+        id,
+        tenantId: this.actor.tenantId,
+        name: definition.name,
+        definition,
+        tools: definition.tools,
+        createdBy: this.actor.principal,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const [row] = await insertWhere(
+        this.db,
+        roles,
+        values,
+        countBelow(roles, this.scope, limits.maxRoles),
+      ).returning();
+      if (!row) throw quotaExceeded("roles", await countOf(this.db, roles, this.scope), "maxRoles", limits);
       return toRole(row);
     } catch (error) {
       if (uniqueViolation(error)) throw conflict("name", `a role named "${definition.name}" already exists`);
@@ -150,8 +165,9 @@ export class RoleStore {
   async update(roleId: string, updates: RoleUpdates): Promise<Role> {
     const current = await this.getById(roleId);
     const definition = normalizeOrThrow(updates, current, ["updates"]);
-    // Only a model being set is checked: a role whose provider went away can still be edited otherwise.
-    if (updates.hyperparameters?.model !== undefined)
+    // Only a model or maxTokens being set is checked (maxTokens against the model's cap): a role whose
+    // provider went away can still be edited otherwise.
+    if (updates.hyperparameters?.model !== undefined || updates.hyperparameters?.maxTokens !== undefined)
       await checkRoleModel(this.db, this.actor.tenantId, this.modelEnv, definition, ["updates"]);
     try {
       const [row] = await this.db

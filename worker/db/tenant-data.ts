@@ -8,6 +8,7 @@ import { ApiKeyStore } from "./api-keys";
 import type { Actor, Db } from "./client";
 import { ExecutionIndex } from "./executions";
 import { OrchestrationStore } from "./orchestrations";
+import { type PageRequest, pageSize } from "./paging";
 import { RoleStore } from "./roles";
 
 export class TenantData {
@@ -22,9 +23,10 @@ export class TenantData {
     readonly actor: Actor,
     modelEnv: ModelEnv,
   ) {
-    this.roles = new RoleStore(db, actor, modelEnv);
-    this.orchestrations = new OrchestrationStore(db, actor, this.roles);
-    this.apiKeys = new ApiKeyStore(db, actor);
+    const limits = () => this.limits();
+    this.roles = new RoleStore(db, actor, modelEnv, limits);
+    this.orchestrations = new OrchestrationStore(db, actor, this.roles, limits);
+    this.apiKeys = new ApiKeyStore(db, actor, limits);
     this.executions = new ExecutionIndex(db, actor);
     this.agentRuns = new AgentRunLog(db, actor.tenantId);
   }
@@ -35,6 +37,11 @@ export class TenantData {
   limits(): Promise<Limits> {
     this.limitsRead ??= tenantLimits(this.db, this.actor.tenantId);
     return this.limitsRead;
+  }
+
+  /** A list's page: the limit asked for (at most the tenant's maxPageSize) or its default, and the cursor. */
+  async page(input: { limit?: number; cursor?: string } | null | undefined): Promise<PageRequest> {
+    return { limit: pageSize(input?.limit, await this.limits()), cursor: input?.cursor };
   }
 
   tenantName(): Promise<string | undefined> {

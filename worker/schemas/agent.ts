@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { MAX_CODE_BYTES, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../agent-code/limits";
 import { idSchema, strictObject } from "./common";
+import { pageFields } from "./page";
 import { roleName } from "./role";
 
 export const runCodeSchema = strictObject({
@@ -24,9 +25,4 @@ export const runCodeSchema = strictObject({
   }
 });
 
-export const agentRunsSchema = strictObject({
-  executionId: idSchema.optional(),
-  limit: z.int().min(1, "must be at least 1").max(200, "must be at most 200").default(50),
-})
-  .nullish()
-  .transform((value) => value ?? { limit: 50 });
+export const agentRunsSchema = strictObject({ executionId: idSchema.optional(), ...pageFields }).nullish();

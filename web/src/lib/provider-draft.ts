@@ -2,7 +2,7 @@
 // shapes. The API key is write-only: a stored provider's draft starts with it empty ("keep the key").
 import type { RouterInputs, RouterOutputs } from "./trpc";
 
-export type Provider = RouterOutputs["provider"]["list"][number];
+export type Provider = RouterOutputs["provider"]["list"]["items"][number];
 type ProviderInput = RouterInputs["provider"]["create"];
 type ProviderUpdates = RouterInputs["provider"]["update"]["updates"];
 type ModelInput = ProviderInput["models"][number];

@@ -4,12 +4,15 @@ import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
+import { DEFAULT_LIMITS } from "../../../worker/limits";
 import type { AppRouter } from "../../../worker/trpc/routers/_app";
 import { errorCode } from "./errors";
 
+const MAX_BATCH_SIZE = DEFAULT_LIMITS.maxBatchSize;
+
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type RouterInputs = inferRouterInputs<AppRouter>;
-export type Role = RouterOutputs["role"]["list"][number];
+export type Role = RouterOutputs["role"]["list"]["items"][number];
 export type Orchestration = RouterOutputs["orchestrationManagement"]["get"];
 export type ExecutionStatus = RouterOutputs["orchestrationManagement"]["getExecutionStatus"];
 type StepLogOfKind = ExecutionStatus["stepLogs"][number];
@@ -55,7 +58,8 @@ export function makeTrpcClient() {
       splitLink({
         condition: (op) => op.type === "subscription",
         true: httpSubscriptionLink({ url }),
-        false: httpBatchLink({ url }),
+        // The Worker refuses batches over DEFAULT_LIMITS.maxBatchSize (worker/limits.ts).
+        false: httpBatchLink({ url, maxItems: MAX_BATCH_SIZE }),
       }),
     ],
   });

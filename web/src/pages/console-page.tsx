@@ -9,7 +9,11 @@ import { RunResult } from "../components/run-result";
 import { EmptyState, ErrorNotice, PageHeader, Spinner } from "../components/ui";
 import { Link } from "../lib/router";
 import { useTRPC } from "../lib/trpc";
+import { LARGEST_PAGE } from "../lib/use-paged-list";
 import { useTitle } from "../lib/use-title";
+
+/** A role whose code may call the meta API: `meta`, or any `meta:<scope>` (worker/schemas/role.ts). */
+const isMetaRole = (tools: string[]) => tools.some((tool) => tool === "meta" || tool.startsWith("meta:"));
 
 const EXAMPLE = `// Runs as the role chosen above. The meta API's functions are globals: type "list_" to see them.
 const roles = await list_roles();
@@ -22,7 +26,10 @@ return flows.map((flow) => ({ name: flow.name, version: flow.version, steps: flo
 export default function ConsolePage() {
   useTitle("Agent console");
   const trpc = useTRPC();
-  const roles = useQuery(trpc.role.list.queryOptions({}));
+  const roles = useQuery({
+    ...trpc.role.list.queryOptions(LARGEST_PAGE),
+    select: (page) => page.items,
+  });
   const [roleId, setRoleId] = useState("");
   const [code, setCode] = useState(EXAMPLE);
   const [timeoutSeconds, setTimeoutSeconds] = useState("30");
@@ -35,7 +42,7 @@ export default function ConsolePage() {
   useEffect(() => {
     // Start with a role that may use the meta API, if there is one.
     if (!roleId && roles.data?.length)
-      setRoleId((roles.data.find((r) => r.tools.includes("meta")) ?? roles.data[0])?.id ?? "");
+      setRoleId((roles.data.find((r) => isMetaRole(r.tools)) ?? roles.data[0])?.id ?? "");
   }, [roles.data, roleId]);
 
   const chosen = roles.data?.find((r) => r.id === roleId);
@@ -92,7 +99,7 @@ export default function ConsolePage() {
             {roles.data?.map((role) => (
               <option key={role.id} value={role.id}>
                 {role.name}
-                {role.tools.includes("meta") ? " (meta)" : ""}
+                {isMetaRole(role.tools) ? " (meta)" : ""}
               </option>
             ))}
           </select>
@@ -108,7 +115,7 @@ export default function ConsolePage() {
           />
         </Field>
       </div>
-      {chosen && !chosen.tools.includes("meta") ? (
+      {chosen && !isMetaRole(chosen.tools) ? (
         <p className="notice notice-warning">
           {chosen.name} does not hold the meta tool: its code can compute and log, but every meta function
           call will be refused. <Link to={`/roles/${chosen.id}`}>Grant meta</Link> if it should manage roles

@@ -13,6 +13,7 @@ import { TEMPLATES, templateText } from "../lib/orchestration-templates";
 import { Link, navigate } from "../lib/router";
 import { type Orchestration, useTRPC } from "../lib/trpc";
 import { useDebounced } from "../lib/use-debounced";
+import { LARGEST_PAGE } from "../lib/use-paged-list";
 import { useTitle } from "../lib/use-title";
 
 function definitionText(o: Orchestration): string {
@@ -28,7 +29,8 @@ export default function OrchestrationEditorPage({ orchestrationId }: { orchestra
     ...trpc.orchestrationManagement.get.queryOptions({ nameOrId: orchestrationId ?? "" }),
     enabled: editing,
   });
-  const roles = useQuery(trpc.role.list.queryOptions({}));
+  // For warnings about missing roles: one page, the largest the API gives.
+  const roles = useQuery({ ...trpc.role.list.queryOptions(LARGEST_PAGE), select: (page) => page.items });
   const [text, setText] = useState(() => (editing ? "" : templateText(TEMPLATES[0]?.id ?? "")));
   const [baseVersion, setBaseVersion] = useState<number | undefined>(undefined);
   const [serverIssues, setServerIssues] = useState<EditorIssue[]>([]);

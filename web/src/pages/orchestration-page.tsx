@@ -6,15 +6,18 @@ import { ConfirmDialog } from "../components/dialog";
 import { ExecuteForm } from "../components/execute-form";
 import { ExecutionsTable } from "../components/executions-table";
 import { FlowGraph } from "../components/flow-graph";
+import { ShowMore } from "../components/show-more";
 import { ErrorNotice, PageHeader, Spinner, Tag } from "../components/ui";
 import { graphStepsOf } from "../lib/flow-steps";
 import { formatDateTime } from "../lib/format";
 import { Link, navigate } from "../lib/router";
-import { useTRPC } from "../lib/trpc";
+import { useTRPC, useTRPCClient } from "../lib/trpc";
+import { usePagedList } from "../lib/use-paged-list";
 import { useTitle } from "../lib/use-title";
 
 export function OrchestrationPage({ orchestrationId }: { orchestrationId: string }) {
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const queryClient = useQueryClient();
   const [version, setVersion] = useState<number | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -23,7 +26,11 @@ export function OrchestrationPage({ orchestrationId }: { orchestrationId: string
     ...trpc.orchestrationManagement.get.queryOptions({ nameOrId: orchestrationId, version: version ?? 1 }),
     enabled: version !== null,
   });
-  const versions = useQuery(trpc.orchestrationManagement.versions.queryOptions({ orchestrationId }));
+  const versions = usePagedList(
+    [...trpc.orchestrationManagement.versions.pathKey(), { pages: { orchestrationId } }],
+    (cursor) =>
+      client.orchestrationManagement.versions.query({ orchestrationId, ...(cursor ? { cursor } : {}) }),
+  );
   const executions = useQuery(
     trpc.orchestrationManagement.listExecutions.queryOptions({ orchestrationId, limit: 10 }),
   );
@@ -99,7 +106,7 @@ export function OrchestrationPage({ orchestrationId }: { orchestrationId: string
           <h2 id="versions-heading">Versions</h2>
           <ErrorNotice error={versions.error} />
           <ol className="versions">
-            {versions.data?.map((v) => (
+            {versions.items?.map((v) => (
               <li key={v.version}>
                 <button
                   type="button"
@@ -116,6 +123,7 @@ export function OrchestrationPage({ orchestrationId }: { orchestrationId: string
               </li>
             ))}
           </ol>
+          <ShowMore list={versions} what="versions" />
         </section>
         <section aria-labelledby="recent-heading">
           <h2 id="recent-heading">Recent executions</h2>

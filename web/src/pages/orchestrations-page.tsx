@@ -1,12 +1,14 @@
 // Orchestrations: filter by tags (all must match), show only active ones, search by name, and switch an
-// orchestration on or off in place.
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+// orchestration on or off in place; a page at a time, "Show more" for the next.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { ShowMore } from "../components/show-more";
 import { EmptyState, ErrorNotice, PageHeader, Spinner, Tag } from "../components/ui";
 import { plural } from "../lib/format";
 import { Link } from "../lib/router";
-import { type Orchestration, useTRPC } from "../lib/trpc";
+import { type Orchestration, useTRPC, useTRPCClient } from "../lib/trpc";
 import { useDebounced } from "../lib/use-debounced";
+import { LARGEST_PAGE, usePagedList } from "../lib/use-paged-list";
 import { useTitle } from "../lib/use-title";
 
 function ActiveSwitch({ orchestration }: { orchestration: Orchestration }) {
@@ -87,16 +89,14 @@ export function OrchestrationsPage() {
   const [activeOnly, setActiveOnly] = useState(false);
   const [search, setSearch] = useState("");
   const settled = useDebounced(search.trim());
-  const all = useQuery(trpc.orchestrationManagement.list.queryOptions({}));
-  const list = useQuery({
-    ...trpc.orchestrationManagement.list.queryOptions({
-      tags,
-      activeOnly,
-      ...(settled ? { search: settled } : {}),
-    }),
-    placeholderData: keepPreviousData,
-  });
-  const knownTags = [...new Set((all.data ?? []).flatMap((o) => o.tags))].sort();
+  const client = useTRPCClient();
+  // The tags to filter by, from the first (largest) page of orchestrations.
+  const all = useQuery(trpc.orchestrationManagement.list.queryOptions(LARGEST_PAGE));
+  const filter = { tags, activeOnly, ...(settled ? { search: settled } : {}) };
+  const list = usePagedList([...trpc.orchestrationManagement.list.pathKey(), { pages: filter }], (cursor) =>
+    client.orchestrationManagement.list.query({ ...filter, ...(cursor ? { cursor } : {}) }),
+  );
+  const knownTags = [...new Set((all.data?.items ?? []).flatMap((o) => o.tags))].sort();
   const toggleTag = (tag: string) =>
     setTags((current) => (current.includes(tag) ? current.filter((t) => t !== tag) : [...current, tag]));
   const filtered = tags.length > 0 || activeOnly || Boolean(settled);
@@ -140,7 +140,7 @@ export function OrchestrationsPage() {
       ) : null}
       {list.isPending ? <Spinner label="Loading orchestrations…" /> : null}
       <ErrorNotice error={list.error} onRetry={() => void list.refetch()} />
-      {list.data?.length === 0 ? (
+      {list.items?.length === 0 ? (
         filtered ? (
           <EmptyState title="No orchestration matches these filters">
             <p>Clear a tag, the search or “Active only” to see more.</p>
@@ -155,13 +155,14 @@ export function OrchestrationsPage() {
           </EmptyState>
         )
       ) : null}
-      {list.data?.length ? (
+      {list.items?.length ? (
         <ul className="card-grid" aria-label="Orchestrations">
-          {list.data.map((orchestration) => (
+          {list.items.map((orchestration) => (
             <OrchestrationCard key={orchestration.id} orchestration={orchestration} />
           ))}
         </ul>
       ) : null}
+      <ShowMore list={list} what="orchestrations" />
     </>
   );
 }

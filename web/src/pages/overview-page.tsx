@@ -6,6 +6,7 @@ import { ErrorNotice, PageHeader, Spinner } from "../components/ui";
 import { plural } from "../lib/format";
 import { Link } from "../lib/router";
 import { useTRPC } from "../lib/trpc";
+import { LARGEST_PAGE } from "../lib/use-paged-list";
 import { useTitle } from "../lib/use-title";
 
 function Step({ done, title, children }: { done: boolean; title: string; children: ReactNode }) {
@@ -28,11 +29,14 @@ function Step({ done, title, children }: { done: boolean; title: string; childre
 export function OverviewPage() {
   useTitle("Overview");
   const trpc = useTRPC();
-  const roles = useQuery(trpc.role.list.queryOptions({}));
-  const orchestrations = useQuery(trpc.orchestrationManagement.list.queryOptions({}));
+  const roles = useQuery(trpc.role.list.queryOptions(LARGEST_PAGE));
+  const orchestrations = useQuery(trpc.orchestrationManagement.list.queryOptions(LARGEST_PAGE));
   const executions = useQuery(trpc.orchestrationManagement.listExecutions.queryOptions({ limit: 8 }));
-  const roleCount = roles.data?.length ?? 0;
-  const orchestrationCount = orchestrations.data?.length ?? 0;
+  const roleCount = roles.data?.items.length ?? 0;
+  const orchestrationCount = orchestrations.data?.items.length ?? 0;
+  // Counted from one page: past it, "more than".
+  const moreThan = (page: { nextCursor: string | null } | undefined) =>
+    page?.nextCursor ? "More than " : "";
   const executionCount = executions.data?.items.length ?? 0;
   return (
     <>
@@ -46,7 +50,11 @@ export function OverviewPage() {
         <ol className="checklist">
           <Step
             done={roleCount > 0}
-            title={roleCount ? `${plural(roleCount, "role")} defined` : "Create the roles your steps need"}
+            title={
+              roleCount
+                ? `${moreThan(roles.data)}${plural(roleCount, "role")} defined`
+                : "Create the roles your steps need"
+            }
           >
             <Link to="/roles/new">New role</Link>: a prompt, capabilities and a model, e.g. Architect, Coder,
             Code Reviewer.
@@ -55,7 +63,7 @@ export function OverviewPage() {
             done={orchestrationCount > 0}
             title={
               orchestrationCount
-                ? `${plural(orchestrationCount, "orchestration")}`
+                ? `${moreThan(orchestrations.data)}${plural(orchestrationCount, "orchestration")}`
                 : "Create an orchestration"
             }
           >

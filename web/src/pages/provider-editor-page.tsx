@@ -8,6 +8,7 @@ import { describeError, type FieldIssue } from "../lib/errors";
 import { createInputOf, draftOf, emptyProvider, type ProviderDraft, updatesOf } from "../lib/provider-draft";
 import { Link, navigate } from "../lib/router";
 import { useTRPC } from "../lib/trpc";
+import { LARGEST_PAGE } from "../lib/use-paged-list";
 import { useTitle } from "../lib/use-title";
 
 const FIELD_LABELS: Record<string, string> = {
@@ -54,7 +55,11 @@ export function ProviderEditorPage({ providerId }: { providerId?: string }) {
   const editing = providerId !== undefined;
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const providers = useQuery({ ...trpc.provider.list.queryOptions(), enabled: editing });
+  const providers = useQuery({
+    ...trpc.provider.list.queryOptions(LARGEST_PAGE),
+    select: (page) => page.items,
+    enabled: editing,
+  });
   const stored = providers.data?.find((provider) => provider.id === providerId);
   const [draft, setDraft] = useState<ProviderDraft>(emptyProvider);
   useTitle(editing ? `Provider ${stored?.name ?? ""}` : "Add provider");

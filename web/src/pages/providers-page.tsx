@@ -1,14 +1,16 @@
 // The tenant's own model providers: each with its endpoint, the last four characters of its key and its
 // models (context window, prices, capabilities); test one with a tiny call, edit it, delete it after
 // confirming.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ConfirmDialog } from "../components/dialog";
+import { ShowMore } from "../components/show-more";
 import { EmptyState, ErrorNotice, PageHeader, Spinner } from "../components/ui";
 import { formatDuration, formatPrices, formatTokens } from "../lib/format";
 import { CAPABILITIES, type Provider } from "../lib/provider-draft";
 import { Link } from "../lib/router";
-import { type RouterOutputs, useTRPC } from "../lib/trpc";
+import { type RouterOutputs, useTRPC, useTRPCClient } from "../lib/trpc";
+import { usePagedList } from "../lib/use-paged-list";
 import { useTitle } from "../lib/use-title";
 
 type TestResult = RouterOutputs["provider"]["test"];
@@ -143,7 +145,10 @@ export function ProvidersPage() {
   useTitle("Providers");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const providers = useQuery(trpc.provider.list.queryOptions());
+  const client = useTRPCClient();
+  const providers = usePagedList([...trpc.provider.list.pathKey(), { pages: {} }], (cursor) =>
+    client.provider.list.query(cursor ? { cursor } : {}),
+  );
   const [deleting, setDeleting] = useState<Provider | null>(null);
   const remove = useMutation(
     trpc.provider.delete.mutationOptions({
@@ -166,7 +171,7 @@ export function ProvidersPage() {
       />
       {providers.isPending ? <Spinner label="Loading providers…" /> : null}
       <ErrorNotice error={providers.error} onRetry={() => void providers.refetch()} />
-      {providers.data?.length === 0 ? (
+      {providers.items?.length === 0 ? (
         <EmptyState title="No providers yet">
           <p>
             Steps use Troupe&apos;s platform models until you <Link to="/providers/new">add a provider</Link>:
@@ -174,13 +179,14 @@ export function ProvidersPage() {
           </p>
         </EmptyState>
       ) : null}
-      {providers.data?.length ? (
+      {providers.items?.length ? (
         <ul className="provider-list">
-          {providers.data.map((provider) => (
+          {providers.items.map((provider) => (
             <ProviderCard key={provider.id} provider={provider} onDelete={() => setDeleting(provider)} />
           ))}
         </ul>
       ) : null}
+      <ShowMore list={providers} what="providers" />
       <ConfirmDialog
         open={deleting !== null}
         title={`Delete the provider “${deleting?.name ?? ""}”?`}

@@ -1,10 +1,12 @@
-// Roles: search by name or prompt, see each role's tools (meta marked as privileged) and model at a glance.
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+// Roles: search by name or prompt, see each role's tools (meta marked as privileged) and model at a glance;
+// a page at a time, "Show more" for the next.
 import { useState } from "react";
+import { ShowMore } from "../components/show-more";
 import { EmptyState, ErrorNotice, PageHeader, Spinner } from "../components/ui";
 import { Link } from "../lib/router";
-import { type Role, useTRPC } from "../lib/trpc";
+import { type Role, useTRPC, useTRPCClient } from "../lib/trpc";
 import { useDebounced } from "../lib/use-debounced";
+import { usePagedList } from "../lib/use-paged-list";
 import { useTitle } from "../lib/use-title";
 
 function RoleCard({ role }: { role: Role }) {
@@ -44,12 +46,13 @@ function RoleCard({ role }: { role: Role }) {
 export function RolesPage() {
   useTitle("Roles");
   const trpc = useTRPC();
+  const client = useTRPCClient();
   const [search, setSearch] = useState("");
   const settled = useDebounced(search.trim());
-  const roles = useQuery({
-    ...trpc.role.list.queryOptions(settled ? { search: settled } : {}),
-    placeholderData: keepPreviousData,
-  });
+  const filter = settled ? { search: settled } : {};
+  const roles = usePagedList([...trpc.role.list.pathKey(), { pages: filter }], (cursor) =>
+    client.role.list.query({ ...filter, ...(cursor ? { cursor } : {}) }),
+  );
   return (
     <>
       <PageHeader
@@ -75,7 +78,7 @@ export function RolesPage() {
       </div>
       {roles.isPending ? <Spinner label="Loading roles…" /> : null}
       <ErrorNotice error={roles.error} onRetry={() => void roles.refetch()} />
-      {roles.data?.length === 0 ? (
+      {roles.items?.length === 0 ? (
         settled ? (
           <EmptyState title={`No role matches “${settled}”`}>
             <p>Try another word, or clear the search to see every role.</p>
@@ -90,13 +93,14 @@ export function RolesPage() {
           </EmptyState>
         )
       ) : null}
-      {roles.data?.length ? (
+      {roles.items?.length ? (
         <ul className="card-grid" aria-label="Roles">
-          {roles.data.map((role) => (
+          {roles.items.map((role) => (
             <RoleCard key={role.id} role={role} />
           ))}
         </ul>
       ) : null}
+      <ShowMore list={roles} what="roles" />
     </>
   );
 }
