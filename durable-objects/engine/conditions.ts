@@ -1,7 +1,11 @@
 // Evaluates a step's condition (or a loop's `until`, a branch's `when`) against the context. A type
-// mismatch is false plus a warning, never a crash. Pure: no storage, no clock, no network.
+// mismatch is false plus a warning, never a crash. `matches` runs RE2 (re2js: linear time, no
+// backtracking, a pure package) on at most MATCHES_INPUT_MAX_CHARS characters, so no pattern a tenant
+// writes can hold the execution object's CPU. Pure: no storage, no clock, no network.
+import { RE2JS } from "re2js";
 import type { StepCondition } from "./definition";
-import { resolvePath } from "./render";
+import { MATCHES_INPUT_MAX_CHARS } from "./limits";
+import { jsonChars, resolvePath } from "./render";
 import type { ScopeVars } from "./scope";
 import { parsePath } from "./templates";
 
@@ -23,7 +27,16 @@ function deepEqual(a: unknown, b: unknown): boolean {
   );
 }
 
-const show = (value: unknown) => (value === undefined ? "nothing" : JSON.stringify(value));
+/** How a value reads in a reason or warning; a long one is cut (it is kept on the step, once per run). */
+const SHOWN_MAX_CHARS = 200;
+function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "string" && value.length > SHOWN_MAX_CHARS)
+    return `${JSON.stringify(value.slice(0, SHOWN_MAX_CHARS))}… (${value.length} characters)`;
+  if (jsonChars(value, SHOWN_MAX_CHARS) > SHOWN_MAX_CHARS)
+    return `${Array.isArray(value) ? "an array" : "an object"} of over ${SHOWN_MAX_CHARS} characters`;
+  return JSON.stringify(value);
+}
 
 function compare(actual: unknown, operator: "<" | "<=" | ">" | ">=", expected: unknown): boolean | undefined {
   const comparable =
@@ -76,12 +89,49 @@ function test(condition: StepCondition, actual: unknown): boolean | undefined {
     case "in":
       return Array.isArray(value) ? value.some((item) => deepEqual(item, actual)) : undefined;
     case "matches":
-      return typeof actual === "string" && typeof value === "string"
-        ? new RegExp(value).test(actual)
-        : undefined;
+      return typeof actual === "string" && typeof value === "string" ? matches(value, actual) : undefined;
     default:
       return operator satisfies never;
   }
+}
+
+/** A plan is data: each run compiles the same few patterns, once. Results are shared, never changed. */
+const COMPILED_MAX = 500;
+const compiled = new Map<string, RE2JS>();
+
+/**
+ * `pattern` compiled with RE2 syntax (save-time validation asks this too), or why RE2 refuses it: no
+ * backreferences, no lookahead or lookbehind — what would need backtracking.
+ */
+export function compilePattern(pattern: string): { ok: true; regex: RE2JS } | { ok: false; error: string } {
+  const cached = compiled.get(pattern);
+  if (cached) return { ok: true, regex: cached };
+  try {
+    const regex = RE2JS.compile(pattern);
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    compiled.set(pattern, regex);
+    return { ok: true, regex };
+  } catch (error) {
+    const why = (error instanceof Error ? error.message : String(error)).replace(
+      /^error parsing regexp: /,
+      "",
+    );
+    return {
+      ok: false,
+      error: `is not a regular expression RE2 accepts (${why}); matches uses RE2 syntax, which has no backreferences or lookaround`,
+    };
+  }
+}
+
+/** Whether RE2 finds `pattern` anywhere in `text`; throws for a pattern RE2 refuses or a text too long. */
+function matches(pattern: string, text: string): boolean {
+  if (text.length > MATCHES_INPUT_MAX_CHARS)
+    throw new Error(
+      `the value is ${text.length} characters; matches reads at most ${MATCHES_INPUT_MAX_CHARS}, so the condition is false`,
+    );
+  const compiledPattern = compilePattern(pattern);
+  if (!compiledPattern.ok) throw new Error(`the pattern ${compiledPattern.error}`);
+  return compiledPattern.regex.test(text);
 }
 
 /**
@@ -106,7 +156,8 @@ export function evaluateCondition(
   try {
     result = test(condition, actual);
   } catch (error) {
-    // Save-time validation compiles `matches` patterns, but a plan is data: an invalid one must not crash a run.
+    // Save-time validation compiles `matches` patterns with RE2, but a plan is data (and one saved before
+    // RE2 may hold a backreference): a pattern RE2 refuses, or a value too long, is false with a warning.
     const why = error instanceof Error ? error.message : String(error);
     return {
       pass: false,

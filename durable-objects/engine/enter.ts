@@ -4,8 +4,8 @@
 import { startAttempt } from "./attempts";
 import { evaluateCondition } from "./conditions";
 import type { ApprovalStep, ForEachStep, JsonValue, SleepStep, StepDefinition } from "./definition";
-import { FOR_EACH_ITEMS_MAX_CHARS, FOR_EACH_MAX_ITEMS, WAIT_MAX_MS } from "./limits";
-import { renderString, renderValue } from "./render";
+import { FOR_EACH_ITEMS_MAX_CHARS, FOR_EACH_MAX_ITEMS, runLimitsOf, WAIT_MAX_MS } from "./limits";
+import { budgetFor, jsonChars, renderString, renderValue, SizeLimitExceeded } from "./render";
 import { type ScopeVars, scopeOf, scopeVarsOf } from "./scope";
 import { completeInstance, failInstance } from "./settle";
 import type { Transition } from "./transition";
@@ -51,17 +51,36 @@ export function enter(tx: Transition, id: string, step: StepDefinition): void {
   }
 }
 
-/** Renders a template string in the instance's scope; warnings go on the instance. */
-function renderText(tx: Transition, id: string, template: string, vars: ScopeVars): JsonValue {
+/**
+ * Renders a template string in the instance's scope within maxStepInputChars (`what` names it in the
+ * error); warnings go on the instance. Past the limit the step fails and this answers undefined.
+ */
+function renderText(
+  tx: Transition,
+  id: string,
+  template: string,
+  vars: ScopeVars,
+  what: string,
+): JsonValue | undefined {
   const warnings: string[] = [];
-  const value = renderString(template, { context: tx.context(scopeOf(tx, id)), ...vars }, warnings);
-  tx.warn(tx.edit(id), warnings);
-  return value;
+  const max = runLimitsOf(tx.plan).maxStepInputChars;
+  const budget = budgetFor({ max, name: "maxStepInputChars", what });
+  try {
+    const value = renderString(template, { context: tx.context(scopeOf(tx, id)), ...vars }, warnings, budget);
+    tx.warn(tx.edit(id), warnings);
+    return value;
+  } catch (error) {
+    if (!(error instanceof SizeLimitExceeded)) throw error;
+    failInstance(tx, id, `step "${tx.edit(id).name}" failed: ${error.message}`);
+    return undefined;
+  }
 }
 
 function waitForApproval(tx: Transition, id: string, step: ApprovalStep, vars: ScopeVars): void {
   const instance = tx.edit(id);
-  const message = step.message === undefined ? null : renderText(tx, id, step.message, vars);
+  const message =
+    step.message === undefined ? null : renderText(tx, id, step.message, vars, "the rendered message");
+  if (message === undefined) return;
   instance.status = "waiting";
   instance.wait = {
     kind: "approval",
@@ -74,7 +93,8 @@ function waitForApproval(tx: Transition, id: string, step: ApprovalStep, vars: S
 function sleep(tx: Transition, id: string, step: SleepStep, vars: ScopeVars): void {
   let until = tx.now + (step.duration ?? 0);
   if (step.until !== undefined) {
-    const rendered = renderText(tx, id, step.until, vars);
+    const rendered = renderText(tx, id, step.until, vars, "the rendered until");
+    if (rendered === undefined) return;
     until = typeof rendered === "string" ? Date.parse(rendered) : Number.NaN;
     const why = Number.isNaN(until)
       ? `until ${JSON.stringify(rendered)} is not an ISO time`
@@ -106,7 +126,8 @@ function startForEach(tx: Transition, id: string, step: ForEachStep, vars: Scope
     failInstance(tx, id, `step "${step.name}" failed: items ${source} must resolve to an array, got ${got}`);
     return;
   }
-  const chars = items.length > FOR_EACH_MAX_ITEMS ? 0 : JSON.stringify(items).length;
+  // Measured, not stringified: the items are values of the context, already within its limit.
+  const chars = items.length > FOR_EACH_MAX_ITEMS ? 0 : jsonChars(items);
   const why =
     items.length > FOR_EACH_MAX_ITEMS
       ? `${items.length} items; a forEach takes at most ${FOR_EACH_MAX_ITEMS}`

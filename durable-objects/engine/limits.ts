@@ -1,4 +1,5 @@
-// Bounds of a definition and of a run, shared by save-time validation and the engine. Pure constants.
+// Bounds of a definition and of a run, shared by save-time validation and the engine: constants, and the
+// size limits a run pins at start (its tenant's, over these defaults). Pure.
 
 export const STEPS_MAX = 1000;
 export const DEFINITION_MAX_BYTES = 1_000_000;
@@ -23,7 +24,39 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Approvals, sleeps and child runs may wait this long at most. */
 export const WAIT_MAX_MS = 30 * DAY_MS;
 export const APPROVAL_DEFAULT_TIMEOUT_MS = 7 * DAY_MS;
-/** Executions started by `orchestration` steps nest at most this deep below the top-level run. */
-export const CHILD_DEPTH_MAX = 5;
 /** Step instances one run may create (loops times items times body steps), so no run grows without bound. */
 export const INSTANCES_MAX = 20_000;
+
+/**
+ * PERSISTED CONTRACT v1 (in the plan, optional): the sizes a run's values may reach, in characters of
+ * JSON (a string counts its length), pinned from the tenant's limits at start. A plan without them (a
+ * run started before sizes were limited) runs under DEFAULT_RUN_LIMITS.
+ */
+export interface RunLimits {
+  /** A step's rendered input (its inputMapping, or the default input), an approval's message, a sleep's until. */
+  maxStepInputChars: number;
+  /** A model's reply, or a child execution's output. */
+  maxStepOutputChars: number;
+  /** Each value an outputMapping writes into the context. */
+  maxMappedValueChars: number;
+  /** The whole context a step writes into (a forEach item's scope counts the run's context it sees too). */
+  maxRunContextChars: number;
+}
+
+export const DEFAULT_RUN_LIMITS: Readonly<RunLimits> = Object.freeze({
+  maxStepInputChars: 262_144,
+  maxStepOutputChars: 262_144,
+  maxMappedValueChars: 262_144,
+  maxRunContextChars: 2_097_152,
+});
+
+/** The size limits of the run of `plan`: its pinned ones, the defaults for what it does not pin. */
+export function runLimitsOf(plan: { limits?: Partial<RunLimits> }): RunLimits {
+  return plan.limits ? { ...DEFAULT_RUN_LIMITS, ...plan.limits } : DEFAULT_RUN_LIMITS;
+}
+
+/**
+ * `matches` reads at most this much of a value: RE2 matches in linear time, and this bounds that time.
+ * A longer value makes the condition false with a warning naming the limit.
+ */
+export const MATCHES_INPUT_MAX_CHARS = 10_000;

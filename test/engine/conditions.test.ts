@@ -192,6 +192,30 @@ describe("evaluateCondition", () => {
       expect(result.warning).toMatch(/regular expression/);
       expect(result.reason).toMatch(/is false/);
     });
+    it("runs RE2: ^(a+)+$ against 40 a's and a b is false at once, with no backtracking", () => {
+      const ctx = { text: `${"a".repeat(40)}b`, ok: "a".repeat(40) };
+      expect(check("text", "matches", "^(a+)+$", ctx)).toEqual({
+        pass: false,
+        reason: `condition text ("${ctx.text}") matches "^(a+)+$" is false`,
+      });
+      expect(check("ok", "matches", "^(a+)+$", ctx).pass).toBe(true);
+    });
+    it("treats a pattern RE2 refuses (a backreference in a plan saved before RE2) as false with a warning", () => {
+      const result = check("code", "matches", "(export).*\\1");
+      expect(result.pass).toBe(false);
+      expect(result.warning).toContain("is not a regular expression RE2 accepts (invalid escape sequence");
+    });
+    it("reads at most 10,000 characters: a longer value is false with a warning naming the limit", () => {
+      const long = { text: "b".repeat(10_001) };
+      const result = check("text", "matches", "b", long);
+      expect(result.pass).toBe(false);
+      expect(result.warning).toContain(
+        "the value is 10001 characters; matches reads at most 10000, so the condition is false",
+      );
+      // The value in the reason is cut, so a long field does not fill the step's record.
+      expect(result.reason.length).toBeLessThan(600);
+      expect(check("text", "matches", "b", { text: "b".repeat(10_000) }).pass).toBe(true);
+    });
   });
 
   describe("field paths", () => {

@@ -6,6 +6,7 @@ import type { JsonValue } from "../../durable-objects/engine/types";
 import {
   EngineDriver,
   type ModelCall,
+  planOf,
   providerError,
   reply,
   replyJson,
@@ -132,7 +133,8 @@ describe("forEach", () => {
   });
 
   it("fails items too large to keep in one record, before any item starts", () => {
-    const run = new EngineDriver(plannedWork());
+    // A reply this long passes the default maxStepOutputChars; a tenant's plan may raise that one.
+    const run = new EngineDriver({ ...planOf(plannedWork()), limits: { maxStepOutputChars: 2_000_000 } });
     const big = "x".repeat(2000);
     run.drive(scripted({ Planner: tasks(Array.from({ length: 600 }, () => big)) }));
     expect(run.run.header.error).toMatch(

@@ -1,7 +1,8 @@
 /// <reference types="vite/client" />
 // The engine folder stays pure: every file in durable-objects/engine/ imports only its siblings (no
-// worker/, no cloudflare:*, no node:*, no packages) and reads no clock or random source — time, the runner
-// and new ids come in as arguments. The sources are bundled as text, since tests run inside workerd.
+// worker/, no cloudflare:*, no node:*, no packages but re2js, which only computes) and reads no clock or
+// random source — time, the runner and new ids come in as arguments. The sources are bundled as text,
+// since tests run inside workerd.
 import { describe, expect, it } from "vitest";
 import { engineViolations, mask } from "../helpers/engine-purity";
 

@@ -44,6 +44,9 @@ function nested(depth: number): Record<string, unknown> {
   return step;
 }
 const bodyPath = (depth: number) => `steps[0]${".steps[0]".repeat(depth)}`;
+const WHOLE_CONTEXT =
+  "{{context}} is the whole context, which grows with every step (and mapped back into it, grows the run without bound); name the values the step needs, such as {{context.input}} or {{context['Step Name']}}";
+const RE2_SYNTAX = "; matches uses RE2 syntax, which has no backreferences or lookaround";
 
 interface Case {
   what: string;
@@ -340,6 +343,42 @@ const cases: Case[] = [
     message:
       "has 1001 steps counting nested ones; the limit is 1000: move some into their own orchestration and run it with an orchestration step",
   },
+  {
+    what: "the whole context, four times, in an outputMapping (it would grow the run fourfold each step)",
+    steps: [agent("Grow", { outputMapping: { a: "{{context}}{{context}}{{context}}{{context}}" } })],
+    path: "steps[0].outputMapping.a",
+    message: WHOLE_CONTEXT,
+  },
+  {
+    what: "the whole context as an inputMapping value",
+    steps: [agent("Read", { inputMapping: { everything: "{{ context }}" } })],
+    path: "steps[0].inputMapping.everything",
+    message: WHOLE_CONTEXT,
+  },
+  {
+    what: "a backreference in a matches condition (RE2 has none)",
+    steps: [agent("Check", { condition: { field: "input.text", operator: "matches", value: "(a)\\1" } })],
+    path: "steps[0].condition.value",
+    message: `is not a regular expression RE2 accepts (invalid escape sequence: \`\\1\`)${RE2_SYNTAX}`,
+  },
+  {
+    what: "a lookbehind in a loop's until",
+    steps: [loop({ until: { field: "Critic.text", operator: "matches", value: "(?<=x)y" } })],
+    path: "steps[0].until.value",
+    message: `is not a regular expression RE2 accepts (invalid named capture: \`(?<=x)y\`)${RE2_SYNTAX}`,
+  },
+  {
+    what: "a lookahead in a branch arm's when",
+    steps: [
+      branch({
+        branches: [
+          { when: { field: "input.kind", operator: "matches", value: "a(?=b)" }, steps: [agent("E")] },
+        ],
+      }),
+    ],
+    path: "steps[0].branches[0].when.value",
+    message: `is not a regular expression RE2 accepts (invalid or unsupported Perl syntax: \`(?=\`)${RE2_SYNTAX}`,
+  },
 ];
 
 async function refusedWithNothingWritten(
@@ -404,6 +443,22 @@ describe("invalid definitions of the control-flow kinds", () => {
     const created = await trpc.orchestrationManagement.create.mutate({
       name: "Deep",
       steps: [nested(8) as never],
+    });
+    expect(created.version).toBe(1);
+  });
+
+  it("accepts RE2 patterns and templates that name parts of the context", async () => {
+    const { trpc } = await newTenant("kinds");
+    const created = await trpc.orchestrationManagement.create.mutate({
+      name: "Named parts",
+      steps: [
+        agent("Check", {
+          // (?i) is RE2 syntax a JavaScript RegExp refuses: what runs decides what is valid.
+          condition: { field: "input.text", operator: "matches", value: "(?i)^(a+)+$|^OK\\d{2,}$" },
+          inputMapping: { text: "{{context.input.text}} and {{context['input']}}" },
+          outputMapping: { checked: "{{output}}" },
+        }),
+      ],
     });
     expect(created.version).toBe(1);
   });

@@ -227,7 +227,7 @@ const orchestrationCases: Case[] = [
     call: ({ trpc }) =>
       createFlowWithStep(trpc, { condition: { field: "review.text", operator: "matches", value: "([a-z" } }),
     path: "steps[0].condition.value",
-    message: /is not a valid regular expression/,
+    message: /is not a regular expression RE2 accepts/,
   },
   {
     what: 'a boolean compared with "<"',

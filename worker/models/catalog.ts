@@ -1,5 +1,6 @@
 // The platform's model catalog: what each model can do and what it costs, and which of them this
 // deployment offers (env). Tenants' own models come from their providers (worker/db/providers.ts).
+import type { PinnedModel } from "../../durable-objects/engine/types";
 import type { TenantModel } from "../db/providers";
 import type { ProviderModel } from "../schemas/provider";
 import type { ModelEnv } from "./gateway";
@@ -9,6 +10,8 @@ export interface CatalogModel {
   id: string;
   provider: ProviderName;
   contextWindow: number;
+  /** The most tokens one reply may have, where published; otherwise the context window bounds it. */
+  maxOutputTokens?: number;
   reasoning: boolean;
   tools: boolean;
   coding: boolean;
@@ -110,21 +113,35 @@ export const DEFAULT_CATALOG: CatalogModel[] = [
   },
 ];
 
-type OpenAiFacts = Pick<CatalogModel, "contextWindow" | "reasoning" | "priceIn" | "priceOut">;
+type OpenAiFacts = Pick<
+  CatalogModel,
+  "contextWindow" | "maxOutputTokens" | "reasoning" | "priceIn" | "priceOut"
+>;
 
-/** OpenAI's published prices (US dollars per million tokens, standard tier) and context windows. */
+const facts = (
+  contextWindow: number,
+  maxOutputTokens: number,
+  reasoning: boolean,
+  priceIn: number,
+  priceOut: number,
+): OpenAiFacts => ({ contextWindow, maxOutputTokens, reasoning, priceIn, priceOut });
+
+/**
+ * OpenAI's published figures per model: context window, output cap (tokens), whether it reasons, and
+ * prices (US dollars per million tokens in and out, standard tier).
+ */
 const OPENAI_MODELS_KNOWN: Record<string, OpenAiFacts> = {
-  "gpt-4o-mini": { contextWindow: 128_000, reasoning: false, priceIn: 0.15, priceOut: 0.6 },
-  "gpt-4o": { contextWindow: 128_000, reasoning: false, priceIn: 2.5, priceOut: 10 },
-  "gpt-4.1": { contextWindow: 1_047_576, reasoning: false, priceIn: 2, priceOut: 8 },
-  "gpt-4.1-mini": { contextWindow: 1_047_576, reasoning: false, priceIn: 0.4, priceOut: 1.6 },
-  "gpt-4.1-nano": { contextWindow: 1_047_576, reasoning: false, priceIn: 0.1, priceOut: 0.4 },
-  o3: { contextWindow: 200_000, reasoning: true, priceIn: 2, priceOut: 8 },
-  "o3-mini": { contextWindow: 200_000, reasoning: true, priceIn: 1.1, priceOut: 4.4 },
-  "o4-mini": { contextWindow: 200_000, reasoning: true, priceIn: 1.1, priceOut: 4.4 },
-  "gpt-5": { contextWindow: 400_000, reasoning: true, priceIn: 1.25, priceOut: 10 },
-  "gpt-5-mini": { contextWindow: 400_000, reasoning: true, priceIn: 0.25, priceOut: 2 },
-  "gpt-5-nano": { contextWindow: 400_000, reasoning: true, priceIn: 0.05, priceOut: 0.4 },
+  "gpt-4o-mini": facts(128_000, 16_384, false, 0.15, 0.6),
+  "gpt-4o": facts(128_000, 16_384, false, 2.5, 10),
+  "gpt-4.1": facts(1_047_576, 32_768, false, 2, 8),
+  "gpt-4.1-mini": facts(1_047_576, 32_768, false, 0.4, 1.6),
+  "gpt-4.1-nano": facts(1_047_576, 32_768, false, 0.1, 0.4),
+  o3: facts(200_000, 100_000, true, 2, 8),
+  "o3-mini": facts(200_000, 100_000, true, 1.1, 4.4),
+  "o4-mini": facts(200_000, 100_000, true, 1.1, 4.4),
+  "gpt-5": facts(400_000, 128_000, true, 1.25, 10),
+  "gpt-5-mini": facts(400_000, 128_000, true, 0.25, 2),
+  "gpt-5-nano": facts(400_000, 128_000, true, 0.05, 0.4),
 };
 
 export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
@@ -139,6 +156,7 @@ export function openAiModel(id: string): CatalogModel {
     id,
     provider: "openai",
     contextWindow: known?.contextWindow ?? 128_000,
+    ...(known?.maxOutputTokens ? { maxOutputTokens: known.maxOutputTokens } : {}),
     reasoning: known?.reasoning ?? true,
     tools: true,
     coding: true,
@@ -170,6 +188,20 @@ export function platformCatalog(env: ModelEnv): CatalogModel[] {
     ...DEFAULT_CATALOG.filter((m) => m.provider === "local" || workersAi),
     ...(env.OPENAI_BASE_URL ? openAiModelIds(env).ids.map(openAiModel) : []),
   ];
+}
+
+/**
+ * The most tokens one reply of `model` may have, what a role's maxTokens is held to: the catalog's
+ * published output cap for a platform model, else its context window (a tenant's models, ids the
+ * catalog does not know, scripted models).
+ */
+export function outputTokenLimit(model: PinnedModel): number {
+  if (model.source !== "platform") return model.contextWindow;
+  const known =
+    model.providerName === "openai"
+      ? openAiModel(model.id)
+      : DEFAULT_CATALOG.find((m) => m.provider === model.providerName && m.id === model.id);
+  return known?.maxOutputTokens ?? model.contextWindow;
 }
 
 export function costUsd(

@@ -1,12 +1,16 @@
 // Rules over a whole definition tree, checked at save time after each step's own shape: step names are
 // unique at every depth (the context is keyed by them), the tree stays within its size and depth, scope
 // templates ({{item}}, {{index}}, {{iteration}}) appear only inside the body that binds them, and a
-// template or condition never names a step that cannot have run before it.
+// template or condition never names a step that cannot have run before it. Two rules keep a run within
+// its sizes and its CPU: no template is the whole `{{context}}` (a mapping of it grows the context
+// fourfold each step), and a `matches` pattern compiles in RE2, the linear-time engine runs use.
 import type { z } from "zod";
+import { compilePattern } from "../../durable-objects/engine/conditions";
 import {
   bodiesOf,
   bodyPathsOf,
   type DefinitionPath,
+  type StepCondition,
   type StepDefinition,
 } from "../../durable-objects/engine/definition";
 import { NESTING_MAX_DEPTH, STEPS_MAX } from "../../durable-objects/engine/limits";
@@ -92,6 +96,7 @@ class RuleCheck {
   }
 
   private step(step: StepDefinition, path: DefinitionPath, scope: Scope): void {
+    for (const [condition, at] of conditionsOf(step, path)) this.pattern(condition, at);
     if (step.condition) this.condition(step.condition.field, [...path, "condition", "field"], scope);
     const input = "inputMapping" in step ? step.inputMapping : undefined;
     this.templates(input ?? {}, [...path, "inputMapping"], scope);
@@ -135,10 +140,15 @@ class RuleCheck {
     for (const [leaf, text] of stringLeaves(value)) {
       const parsed = parseTemplate(text, roots);
       if (!parsed.ok) continue; // reported by the step's own schema
+      let whole = false;
       for (const part of parsed.value) {
         if (part.kind !== "ref") continue;
         const at = [...path, ...leaf];
-        if (part.root === "context") this.reference(part.path[0], `{{${part.source}}}`, at, scope);
+        if (part.root === "context" && part.path.length === 0) {
+          // Once per template, however often it repeats the whole context.
+          if (!whole) this.wholeContext(part.source, at);
+          whole = true;
+        } else if (part.root === "context") this.reference(part.path[0], `{{${part.source}}}`, at, scope);
         else if (part.root !== "output") this.scopeRoot(part.root, `{{${part.source}}}`, at, scope);
       }
     }
@@ -167,6 +177,21 @@ class RuleCheck {
     this.reference(first, `"${field}"`, path, scope);
   }
 
+  /** `{{context}}` is every value the run has produced: copied into a mapping, it doubles the run each step. */
+  private wholeContext(source: string, path: DefinitionPath): void {
+    this.issues.push({
+      path,
+      message: `{{${source}}} is the whole context, which grows with every step (and mapped back into it, grows the run without bound); name the values the step needs, such as {{context.input}} or {{context['Step Name']}}`,
+    });
+  }
+
+  /** A `matches` pattern must compile in RE2: runs match with it, in time linear in the text. */
+  private pattern(condition: StepCondition, path: DefinitionPath): void {
+    if (condition.operator !== "matches" || typeof condition.value !== "string") return;
+    const compiled = compilePattern(condition.value);
+    if (!compiled.ok) this.issues.push({ path: [...path, "value"], message: compiled.error });
+  }
+
   private scopeRoot(root: string, source: string, path: DefinitionPath, scope: Scope): void {
     const where =
       root === "iteration" ? (scope.loop ? undefined : "a loop") : scope.forEach ? undefined : "a forEach";
@@ -193,6 +218,18 @@ class RuleCheck {
       message: `${source} names step "${key}", which cannot have run before this point: ${why}`,
     });
   }
+}
+
+/** A step's own conditions (its `condition`, a loop's `until`, each branch arm's `when`) with their paths. */
+function conditionsOf(step: StepDefinition, path: DefinitionPath): [StepCondition, DefinitionPath][] {
+  const found: [StepCondition, DefinitionPath][] = [];
+  if (step.condition) found.push([step.condition, [...path, "condition"]]);
+  if (step.stepType === "loop" && step.until) found.push([step.until, [...path, "until"]]);
+  if (step.stepType === "branch")
+    step.branches.forEach((arm, i) => {
+      found.push([arm.when, [...path, "branches", i, "when"]]);
+    });
+  return found;
 }
 
 /**

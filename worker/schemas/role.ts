@@ -2,11 +2,30 @@
 // Accepts the usage guide's shapes verbatim, including the top-level `needsTools` of its first example.
 import { z } from "zod";
 import { displayName, idSchema, oneOf, strictObject, uniqueBy } from "./common";
+import { pageFields } from "./page";
 
 export const ROLE_NAME_MAX = 100;
 export const BASE_PROMPT_MAX_CHARS = 100_000;
 export const CONTEXT_TOKENS_MAX = 10_000_000;
+/** No model answers more tokens than this; each model's own cap is lower or equal (worker/models/catalog.ts). */
+export const MAX_TOKENS_MAX = 1_000_000;
 export const META_TOOL = "meta";
+/** What agent code may do, one tool each: list/get/status, execute and run control, create/update/delete. */
+export const META_SCOPES = ["read", "run", "write"] as const;
+export type MetaScope = (typeof META_SCOPES)[number];
+/** "meta:read", "meta:run", "meta:write": a role holding one of them may call only that part of the meta API. */
+export const META_SCOPE_TOOLS = META_SCOPES.map((scope) => `${META_TOOL}:${scope}` as const);
+export const metaToolOf = (scope: MetaScope) => `${META_TOOL}:${scope}` as const;
+
+/** Whether a role's agent code runs at all: it holds `meta` or any `meta:<scope>`. */
+export function isMetaRole(tools: readonly string[] | undefined): boolean {
+  return tools?.some((tool) => tool === META_TOOL || tool.startsWith(`${META_TOOL}:`)) ?? false;
+}
+
+/** Whether the tools allow a meta function of `scope`: plain `meta` allows every scope. */
+export function allowsMetaScope(tools: readonly string[], scope: MetaScope): boolean {
+  return tools.includes(META_TOOL) || tools.includes(metaToolOf(scope));
+}
 
 export const roleName = displayName(ROLE_NAME_MAX);
 
@@ -32,14 +51,26 @@ const contextLimitsInput = strictObject({
 
 const hyperparametersInput = strictObject({
   temperature: z.number().min(0, "must be between 0 and 2").max(2, "must be between 0 and 2").optional(),
-  maxTokens: z.int("must be a whole number").min(1, "must be at least 1").max(1_000_000).optional(),
+  // The model's own output cap is checked where the model is known (worker/models/resolve-role.ts).
+  maxTokens: z
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(MAX_TOKENS_MAX, `must be at most ${MAX_TOKENS_MAX}, and at most what the role's model can answer`)
+    .optional(),
   topP: z.number().gt(0, "must be in (0, 1]").max(1, "must be in (0, 1]").optional(),
   model: z.string().trim().min(1, "must not be empty").max(200).optional(),
 });
 
+const TOOL_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
+/** A tool name, or one of the meta scopes (the only names with a ":"). */
 const toolName = z
   .string()
-  .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must be a lowercase tool name such as "meta" (a-z, 0-9, _ . -)');
+  .refine((tool) => TOOL_NAME.test(tool) || (META_SCOPE_TOOLS as readonly string[]).includes(tool), {
+    error: (issue) =>
+      String(issue.input).includes(":")
+        ? `${JSON.stringify(issue.input)} is not a tool: a name with ":" must be one of ${META_SCOPE_TOOLS.join(", ")}`
+        : 'must be a lowercase tool name such as "meta" (a-z, 0-9, _ . -)',
+  });
 
 const roleFields = {
   name: roleName,
@@ -153,7 +184,10 @@ export const roleRefSchema = strictObject({ roleId: idSchema });
 export const roleLookupSchema = strictObject({
   nameOrId: z.string().trim().min(1, "must not be empty").max(200),
 });
-export const roleListSchema = strictObject({
+const roleFilterFields = {
   search: z.string().trim().max(200).optional(),
   tool: toolName.optional(),
-}).nullish();
+};
+/** Agent code's list_roles: the filters only (it answers one page of up to maxPageSize, as an array). */
+export const roleFilterSchema = strictObject(roleFilterFields).nullish();
+export const roleListSchema = strictObject({ ...roleFilterFields, ...pageFields }).nullish();
