@@ -1,9 +1,10 @@
 // Attempts of the kinds that make them: an agent step's model call, an orchestration step's child
 // execution. Starting one, a failed one (retried after its delay while the budget lasts), and the
 // deadlines and crashes that end them. Pure: no storage, no clock, no network.
+import { reserveCall, reserveChild, worstCaseOfCall } from "./budget";
 import type { AgentStep, OrchestrationStep } from "./definition";
-import { WAIT_MAX_MS } from "./limits";
-import { renderValue } from "./render";
+import { runLimitsOf, WAIT_MAX_MS } from "./limits";
+import { budgetFor, jsonChars, type RenderBudget, renderValue, SizeLimitExceeded } from "./render";
 import { countedAttempts, retryDelayMs } from "./retry";
 import { scopeOf, scopeVarsOf } from "./scope";
 import { definitionOf, failInstance } from "./settle";
@@ -16,60 +17,136 @@ export const MAX_INTERRUPTIONS = 5;
 
 /** Starts the next attempt of an agent or orchestration step. */
 export function startAttempt(tx: Transition, id: string, step: AgentStep | OrchestrationStep): void {
+  // The budget stopped the run: nothing new starts while what is in flight ends.
+  if (tx.header.budgetStop) return;
   const instance = tx.edit(id);
   // A retry gets its first attempt's input: rendering again would let a parallel sibling that
   // completed in between leak into it, so the result would depend on timing.
-  const input = instance.attempts[0]?.input ?? renderInput(tx, id, step);
-  const attempt = instance.attempts.length + 1;
-  delete instance.retryAt;
-  if (step.stepType === "orchestration") {
-    const executionId = tx.inputs.newExecutionId();
-    const deadline = tx.now + (step.timeout ?? WAIT_MAX_MS);
-    instance.attempts.push({
-      attempt,
-      runner: tx.runner,
-      startedAt: tx.now,
-      deadline,
-      input,
-      childExecutionId: executionId,
-    });
-    instance.status = "waiting";
-    instance.wait = { kind: "child", attempt, executionId, deadline };
-    tx.commands.push({
-      type: "start_child",
-      instance: id,
-      attempt,
-      executionId,
-      stepName: step.name,
-      orchestrationId: step.orchestrationId,
-      ...(step.version !== undefined ? { version: step.version } : {}),
-      input,
-    });
+  const input = instance.attempts[0]?.input ?? inputWithinLimit(tx, id, step);
+  if (input instanceof SizeLimitExceeded) {
+    refuseInput(tx, instance, input);
     return;
   }
+  delete instance.retryAt;
+  if (step.stepType === "orchestration") {
+    startChild(tx, instance, step, input);
+    return;
+  }
+  const held = reserveCall(tx, instance, worstCaseOfCall(tx, step, input));
+  // Refused by the budget: left as it is (pending, or waiting without a retry time) until the run fails.
+  if (held === false) return;
+  const attempt = instance.attempts.length + 1;
   const deadline = tx.now + step.timeout;
-  instance.attempts.push({ attempt, runner: tx.runner, startedAt: tx.now, deadline, input });
+  instance.attempts.push({
+    attempt,
+    runner: tx.runner,
+    startedAt: tx.now,
+    deadline,
+    input,
+    ...(held ? { reserved: held } : {}),
+  });
   instance.status = "running";
   instance.wait = { kind: "call", attempt };
-  tx.commands.push({ type: "call_model", instance: id, attempt, input, deadline });
+  tx.commands.push({ type: "call_model", instance: instance.id, attempt, input, deadline });
 }
+
+function startChild(tx: Transition, instance: StepInstance, step: OrchestrationStep, input: JsonValue): void {
+  const held = reserveChild(tx, instance);
+  if (held === false) return;
+  const attempt = instance.attempts.length + 1;
+  const executionId = tx.inputs.newExecutionId();
+  const deadline = tx.now + (step.timeout ?? WAIT_MAX_MS);
+  instance.attempts.push({
+    attempt,
+    runner: tx.runner,
+    startedAt: tx.now,
+    deadline,
+    input,
+    childExecutionId: executionId,
+    ...(held ? { reserved: held.held } : {}),
+  });
+  instance.status = "waiting";
+  instance.wait = { kind: "child", attempt, executionId, deadline };
+  tx.commands.push({
+    type: "start_child",
+    instance: instance.id,
+    attempt,
+    executionId,
+    stepName: step.name,
+    orchestrationId: step.orchestrationId,
+    ...(step.version !== undefined ? { version: step.version } : {}),
+    input,
+    ...(held ? { budget: held.grant } : {}),
+  });
+}
+
+/** The step's input, or why it cannot have one: rendering stops as soon as it passes maxStepInputChars. */
+function inputWithinLimit(
+  tx: Transition,
+  id: string,
+  step: AgentStep | OrchestrationStep,
+): JsonValue | SizeLimitExceeded {
+  const max = runLimitsOf(tx.plan).maxStepInputChars;
+  const budget = budgetFor({ max, name: "maxStepInputChars", what: "the rendered input" });
+  try {
+    return renderInput(tx, id, step, budget);
+  } catch (error) {
+    if (error instanceof SizeLimitExceeded) return error;
+    throw error;
+  }
+}
+
+/** An input over its limit fails the step at once, on an attempt that never ran: no retry renders less. */
+function refuseInput(tx: Transition, instance: StepInstance, exceeded: SizeLimitExceeded): void {
+  const error: StepError = { kind: "limit", message: exceeded.message, retryable: false };
+  const attempt = instance.attempts.length + 1;
+  // `input: null`: a resume renders it again rather than reusing it.
+  const at = tx.now;
+  instance.attempts.push({
+    attempt,
+    runner: tx.runner,
+    startedAt: at,
+    deadline: at,
+    endedAt: at,
+    outcome: "failed",
+    error,
+    input: null,
+  });
+  failInstance(
+    tx,
+    instance.id,
+    `step "${instance.name}" failed after ${attemptCount(attempt)}: ${error.message}`,
+  );
+}
+
+const attemptCount = (n: number) => `${n} attempt${n === 1 ? "" : "s"}`;
 
 /**
  * The rendered inputMapping. Without one: an agent step gets `{ input, previous }` (plus `item`, `index`,
  * `iteration` inside a body), a child execution gets the run's input.
  */
-function renderInput(tx: Transition, id: string, step: AgentStep | OrchestrationStep): JsonValue {
+function renderInput(
+  tx: Transition,
+  id: string,
+  step: AgentStep | OrchestrationStep,
+  budget: RenderBudget,
+): JsonValue {
   const vars = scopeVarsOf(tx, id);
   if (step.inputMapping) {
     const warnings: string[] = [];
     const scope = { context: tx.context(scopeOf(tx, id)), ...vars };
-    const input = renderValue(step.inputMapping as JsonValue, scope, warnings);
+    const input = renderValue(step.inputMapping as JsonValue, scope, warnings, budget);
     tx.warn(tx.edit(id), warnings);
     return input;
   }
-  if (step.stepType === "orchestration") return tx.header.input;
-  const previous = previousOutputs(tx, id);
-  return { input: tx.header.input, ...(previous ? { previous } : {}), ...vars } as JsonValue;
+  let input = tx.header.input;
+  if (step.stepType !== "orchestration") {
+    const previous = previousOutputs(tx, id);
+    input = { input, ...(previous ? { previous } : {}), ...vars } as JsonValue;
+  }
+  // Made of values already in the context (no new text): measured, up to the limit, not rendered.
+  if (jsonChars(input, budget.limit.max) > budget.limit.max) throw new SizeLimitExceeded(budget.limit);
+  return input;
 }
 
 /**
@@ -132,8 +209,11 @@ export function failAttempt(
     waitForRetry(instance, tx.now + retryDelayMs(step, used, seed, error));
     return;
   }
-  const attempts = `${instance.attempts.length} attempt${instance.attempts.length === 1 ? "" : "s"}`;
-  failInstance(tx, id, `step "${instance.name}" failed after ${attempts}: ${cause.message}`);
+  failInstance(
+    tx,
+    id,
+    `step "${instance.name}" failed after ${attemptCount(instance.attempts.length)}: ${cause.message}`,
+  );
 }
 
 function waitForRetry(instance: StepInstance, at: number): void {

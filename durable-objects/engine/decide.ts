@@ -4,10 +4,11 @@
 // chain of them is one decision. Pure: no storage, no clock, no network — time, the runner and new ids
 // come in as arguments; the Durable Object persists what this returns before it acts on the commands.
 import { expireAttempt, startAttempt } from "./attempts";
+import { runUsage } from "./budget";
 import type { AgentStep, OrchestrationStep } from "./definition";
 import { applyEvent } from "./events";
 import { completeInstance, definitionOf, failInstance } from "./settle";
-import { isSettled } from "./status";
+import { isSettled, isTerminal } from "./status";
 import { Transition } from "./transition";
 import {
   type AttemptResult,
@@ -95,7 +96,13 @@ export function decide(
     }
     tx.commands.push(...kept);
   }
-  if (tx.header.status !== before) tx.commands.push({ type: "status_changed", status: tx.header.status });
+  if (tx.header.status !== before) {
+    if (isTerminal(tx.header.status)) {
+      tx.header.usage = runUsage(tx.instances(), tx.header);
+      delete tx.header.budgetStop;
+    }
+    tx.commands.push({ type: "status_changed", status: tx.header.status });
+  }
   return tx.decision(nextWake(tx));
 }
 
@@ -146,6 +153,8 @@ function nextWake(tx: Transition): number | undefined {
   if (tx.header.status !== "running") return undefined;
   let wake: number | undefined;
   for (const instance of tx.instances()) {
+    // Stopped by the budget, a retry starts no more: its time coming would only wake the run for nothing.
+    if (tx.header.budgetStop && instance.status === "waiting_retry") continue;
     const at = wakeOf(instance);
     if (at !== undefined && (wake === undefined || at < wake)) wake = at;
   }

@@ -1,15 +1,18 @@
 // What each event does to the run before the walk schedules: replies and child results settle
-// attempts, an approval decides its step, cancel stops everything, resume re-opens what failed or was
-// cancelled. An event for something already settled (late, duplicate, timed out) changes nothing.
+// attempts, an approval decides its step, cancel stops everything (and fail, when the shell could not
+// store the run's next state, ends it failed), resume re-opens what failed or was cancelled. An event for something already settled (late, duplicate, timed out) changes nothing.
 // Pure: no storage, no clock, no network.
 import { failAttempt } from "./attempts";
+import { holdForRun, releaseHold } from "./budget";
 import type { AgentStep } from "./definition";
+import { runLimitsOf } from "./limits";
 import { parseOutput } from "./output";
-import { completeInstance, definitionOf, stopUnfinished } from "./settle";
+import { jsonChars } from "./render";
+import { completeInstance, definitionOf, limitError, stopUnfinished } from "./settle";
 import { isSettled } from "./status";
 import type { Transition } from "./transition";
 import { ancestorsOf, ROOT } from "./tree";
-import type { AgentTurn, EngineEvent, StepInstance } from "./types";
+import type { AgentTurn, EngineEvent, Spend, StepInstance } from "./types";
 
 export function applyEvent(tx: Transition, event: EngineEvent): void {
   const running = tx.header.status === "running";
@@ -30,8 +33,20 @@ export function applyEvent(tx: Transition, event: EngineEvent): void {
         stopUnfinished(tx, ROOT, event.reason);
       }
       return;
+    case "fail":
+      if (tx.header.status === "pending" || running) {
+        tx.header.status = "failed";
+        tx.header.error = event.reason;
+        tx.header.finishedAt = tx.now;
+        stopUnfinished(tx, ROOT, `execution failed: ${event.reason}`);
+      }
+      return;
     case "resume":
       if (tx.header.status === "failed" || tx.header.status === "cancelled") resume(tx);
+      return;
+    case "budget_hold":
+      if (event.release) releaseHold(tx, event.executionId, event.release);
+      else if (running) holdForRun(tx, event.executionId, event.want);
       return;
     case "attempt_finished": {
       const instance = openCall(tx, event.instance, event.attempt);
@@ -42,14 +57,22 @@ export function applyEvent(tx: Transition, event: EngineEvent): void {
       if (!running) return;
       const { result } = event;
       if (result.turns) keepTurns(tx, instance.id, result.turns);
+      const max = runLimitsOf(tx.plan).maxStepOutputChars;
+      // A reply over the limit is neither parsed nor kept; a retry would be paid for and as long.
+      const kept = result.text !== undefined && result.text.length <= max ? result.text : undefined;
       if (!result.ok) {
-        failAttempt(tx, instance.id, "failed", result.error, result.usage, result.text);
+        failAttempt(tx, instance.id, "failed", result.error, result.usage, kept);
+        return;
+      }
+      if (kept === undefined) {
+        const error = limitError(`the reply is over ${max} characters (maxStepOutputChars)`);
+        failAttempt(tx, instance.id, "failed", error, result.usage);
         return;
       }
       const step = definitionOf(tx, instance.id) as AgentStep;
-      const parsed = parseOutput(result.text, step.outputFormat ?? "auto");
+      const parsed = parseOutput(kept, step.outputFormat ?? "auto");
       if (parsed.ok) completeInstance(tx, instance.id, parsed.output, result.usage);
-      else failAttempt(tx, instance.id, "failed", parsed.error, result.usage, result.text);
+      else failAttempt(tx, instance.id, "failed", parsed.error, result.usage, kept);
       return;
     }
     case "child_finished": {
@@ -62,7 +85,14 @@ export function applyEvent(tx: Transition, event: EngineEvent): void {
         wait.executionId !== event.executionId
       )
         return;
-      if (event.result.ok) completeInstance(tx, event.instance, event.result.output);
+      if (event.result.spent) keepChildSpent(tx, event.instance, event.result.spent);
+      const max = runLimitsOf(tx.plan).maxStepOutputChars;
+      if (event.result.ok && jsonChars(event.result.output, max) > max) {
+        const error = limitError(
+          `the child execution's output is over ${max} characters (maxStepOutputChars)`,
+        );
+        failAttempt(tx, event.instance, "failed", error);
+      } else if (event.result.ok) completeInstance(tx, event.instance, event.result.output);
       else failAttempt(tx, event.instance, "failed", event.result.error);
       // A child that was never started leaves no link to follow.
       if (!event.result.ok && event.result.status === "refused")
@@ -103,7 +133,13 @@ function keepLate(tx: Transition, event: Extract<EngineEvent, { type: "attempt_f
   const instance = tx.edit(found.id);
   instance.attempts[index] = {
     ...record,
-    lateResult: { at: tx.now, ok: result.ok, ...(result.ok ? {} : { error: result.error.message }) },
+    lateResult: {
+      at: tx.now,
+      ok: result.ok,
+      ...(result.ok ? {} : { error: result.error.message }),
+      // Paid for all the same: it counts against the budget.
+      ...(result.usage ? { usage: result.usage } : {}),
+    },
   };
 }
 
@@ -114,6 +150,14 @@ function forgetChild(tx: Transition, id: string, attempt: number): void {
     const { childExecutionId: _never, ...rest } = record;
     return rest;
   });
+}
+
+/** What the child run spent, on its open attempt before it settles (the budget counts it from then on). */
+function keepChildSpent(tx: Transition, id: string, spent: Spend): void {
+  const instance = tx.edit(id);
+  const last = instance.attempts.length - 1;
+  const open = instance.attempts[last];
+  if (open) instance.attempts[last] = { ...open, childSpent: spent };
 }
 
 /** Records a meta role's model turns on the open attempt, before it is settled either way. */
@@ -134,6 +178,8 @@ function resume(tx: Transition): void {
   tx.header.status = "running";
   tx.header.resumes = (tx.header.resumes ?? 0) + 1;
   delete tx.header.error;
+  delete tx.header.errorKind;
+  delete tx.header.usage;
   delete tx.header.finishedAt;
   delete tx.header.output;
   const reopens = (found: StepInstance) =>

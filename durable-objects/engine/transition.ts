@@ -1,6 +1,7 @@
 // One decision's working copy of the run: the header, copy-on-write instance records over the stored ones
 // (a decision lists only the records it replaced), the commands gathered so far, and the context of each
 // scope, kept up to date as instances settle. Pure: no storage, no clock, no network.
+import { attemptSettled } from "./budget";
 import type { StepDefinition } from "./definition";
 import { scopeOf } from "./scope";
 import { ROOT } from "./tree";
@@ -108,7 +109,10 @@ export class Transition {
   settleAttempt(instance: StepInstance, fields: Omit<Partial<AttemptRecord>, "attempt" | "runner">): void {
     const last = instance.attempts.length - 1;
     const open = instance.attempts[last];
-    if (open) instance.attempts[last] = { ...open, ...fields, endedAt: this.now };
+    if (!open) return;
+    const ended = { ...open, ...fields, endedAt: this.now };
+    attemptSettled(this, open, ended);
+    instance.attempts[last] = ended;
   }
 
   warn(instance: StepInstance, warnings: readonly string[]): void {

@@ -2,6 +2,7 @@
 // and one record per step *instance* — the events that move it and the commands it asks the shell to
 // perform. Pure types; the run state is what the execution Durable Object persists.
 import type { JsonValue, StepDefinition } from "./definition";
+import type { RunLimits } from "./limits";
 import type { RUN_STATUSES } from "./status";
 
 export type { JsonValue, StepDefinition };
@@ -47,6 +48,22 @@ export interface Plan {
   roles: Record<string, RoleSnapshot>;
   /** Written by version-1 starts (the stages of `steps`); derived again since, and ignored. */
   stages?: number[][];
+  /** What the run may spend, pinned at start (absent in plans started before budgets: unlimited). */
+  budget?: Budget;
+  /** The sizes its values may reach, pinned at start (absent, or a limit added since: the default). */
+  limits?: Partial<RunLimits>;
+}
+
+/** PERSISTED CONTRACT v1 (in the plan): a run's budget; a field left out is not limited. */
+export interface Budget {
+  maxTokens?: number;
+  maxCostUsd?: number;
+}
+
+/** Tokens (in + out) and US dollars: what a call or child run holds or spent against a budget. */
+export interface Spend {
+  tokens: number;
+  costUsd: number;
 }
 
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -68,7 +85,17 @@ export type AttemptOutcome = "succeeded" | "failed" | "timed_out" | "interrupted
 
 /** A failure as a tagged value: the kind tells retry logic what to do, the message tells a person. */
 export interface StepError {
-  kind: "provider" | "rate_limited" | "timeout" | "invalid_output" | "interrupted" | "cancelled" | "config";
+  kind:
+    | "provider"
+    | "rate_limited"
+    | "timeout"
+    | "invalid_output"
+    | "interrupted"
+    | "cancelled"
+    | "config"
+    | "budget_exceeded"
+    /** A size limit (the rendered input, the output, a mapped value, the context): no retry helps. */
+    | "limit";
   message: string;
   retryable: boolean;
   retryAfterMs?: number;
@@ -103,7 +130,11 @@ export interface AttemptRecord {
   /** The child execution this attempt of an `orchestration` step started. */
   childExecutionId?: string;
   /** A result that arrived after the attempt had ended (timed out, cut off, cancelled): kept, not used. */
-  lateResult?: { at: number; ok: boolean; error?: string };
+  lateResult?: { at: number; ok: boolean; error?: string; usage?: Usage };
+  /** The worst case this attempt holds against the run's budget while it is open (runs with a budget). */
+  reserved?: Spend;
+  /** What the child execution of this attempt spent, as it reported when it ended. */
+  childSpent?: Spend;
 }
 
 /** The runner of an attempt whose call was handed to a call runner object (see durable-objects/call-runner). */
@@ -198,6 +229,26 @@ export interface RunHeader {
   output?: JsonValue;
   /** How many times the run was resumed after failing or being cancelled. */
   resumes?: number;
+  /** Set when a call would cross the budget: nothing new starts; the run fails once nothing is in flight. */
+  budgetStop?: string;
+  /** Why the run failed, when it is a kind a client acts on. */
+  errorKind?: "budget_exceeded";
+  /** What the run spent, written when it ends (absent in runs that ended before budgets). */
+  usage?: RunUsage;
+  /** Budget held for runs its agent code started, by their execution id, until they end (budget.ts). */
+  holds?: Record<string, Spend>;
+  /** What those runs spent, as each told when it ended. */
+  heldSpent?: Spend;
+}
+
+/** A run's usage: its own model calls (in total and by model) and what its child executions spent. */
+export interface RunUsage {
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  calls: number;
+  byModel: Record<string, { tokensIn: number; tokensOut: number; costUsd: number; calls: number }>;
+  children: Spend;
 }
 
 export interface RunState {
@@ -213,8 +264,8 @@ export type AttemptResult =
 
 /** How a child execution ended; "refused": it never started (its orchestration is missing, too deep...). */
 export type ChildResult =
-  | { ok: true; output: JsonValue }
-  | { ok: false; status: "failed" | "cancelled" | "refused"; error: StepError };
+  | { ok: true; output: JsonValue; spent?: Spend }
+  | { ok: false; status: "failed" | "cancelled" | "refused"; error: StepError; spent?: Spend };
 
 export type EngineEvent =
   | { type: "start" }
@@ -223,7 +274,14 @@ export type EngineEvent =
   | { type: "child_finished"; instance: string; attempt: number; executionId: string; result: ChildResult }
   | { type: "approval"; instance: string; decision: ApprovalDecision }
   | { type: "cancel"; reason: string }
-  | { type: "resume" };
+  /** The shell could not store the last decision (a record over storage's value limit): the run fails. */
+  | { type: "fail"; reason: string }
+  | { type: "resume" }
+  /**
+   * A run this one's agent code starts asks for a share of the budget (`want`: what it would take at
+   * most), or, `release` given, hands its share back with what it spent.
+   */
+  | { type: "budget_hold"; executionId: string; want?: Budget; release?: Spend };
 
 export type Command =
   /** `runnerIndex`: made by that call runner of the tenant's pool, not by this object (DecideOptions.dispatch). */
@@ -245,6 +303,8 @@ export type Command =
       orchestrationId: string;
       version?: number;
       input: JsonValue;
+      /** The most the child may spend: what the parent's budget had left when it started. */
+      budget?: Budget;
     }
   | { type: "cancel_child"; executionId: string; reason: string }
   | { type: "status_changed"; status: RunStatus };

@@ -4,6 +4,7 @@
 // taken) and complete with their output. A body step that fails fails its container, up to the run.
 // The ready set is derived from the instances each time; nothing like a cursor is stored.
 // Pure: no storage, no clock, no network.
+import { endIfBudgetStopped } from "./budget";
 import { evaluateCondition } from "./conditions";
 import {
   type ForEachStep,
@@ -35,6 +36,7 @@ export function advance(tx: Transition): void {
   const result = advanceBlock(tx, tx.plan.steps, String, ROOT);
   if (tx.header.status !== "running") return;
   if (result.state === "failed") failRun(tx, result.error, result.culprit);
+  else if (endIfBudgetStopped(tx)) return;
   if (result.state === "done") {
     tx.header.status = "completed";
     tx.header.finishedAt = tx.now;

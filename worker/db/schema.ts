@@ -1,7 +1,7 @@
 // D1 tables (drizzle). Every tenant-owned table carries tenant_id, and every query goes through the
 // tenant-scoped stores in this folder. SQL migrations in migrations/ are generated from this file.
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { RUN_STATUSES } from "../../durable-objects/engine/status";
 import type { ApiKeyScope, PlanOverrides } from "../limits";
 import { PROVIDER_KINDS, type ProviderModel } from "../schemas/provider";
@@ -16,6 +16,8 @@ export const tenants = sqliteTable("tenants", {
   name: text("name").notNull(),
   /** The tenant's plan: limits raised (or lowered) from the defaults in worker/limits.ts; null = defaults. */
   plan: text("plan", { mode: "json" }).$type<PlanOverrides>(),
+  /** Set when the team was deleted: nobody can sign in, and the cron removes its executions, then the row. */
+  deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
   createdAt: createdAt(),
 });
 
@@ -89,6 +91,14 @@ export const rateLimits = sqliteTable("rate_limits", {
   windowEndsAt: integer("window_ends_at", { mode: "timestamp_ms" }).notNull(),
 });
 
+/** Consecutive failed logins per email (keyed by the SHA-256 of the address) and when the next may try. */
+export const loginBackoff = sqliteTable("login_backoff", {
+  emailHash: text("email_hash").primaryKey(),
+  failures: integer("failures").notNull(),
+  lastFailureAt: integer("last_failure_at", { mode: "timestamp_ms" }).notNull(),
+  nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull(),
+});
+
 export const roles = sqliteTable(
   "roles",
   {
@@ -126,7 +136,7 @@ export const orchestrations = sqliteTable(
   (t) => [uniqueIndex("orchestrations_tenant_name_unique").on(t.tenantId, t.name)],
 );
 
-/** Every version of every orchestration, so executions can pin the definition they ran. */
+/** The recent versions of every orchestration (maxVersionsKept, and any a live run pinned; see orchestration-versions.ts). */
 export const orchestrationVersions = sqliteTable(
   "orchestration_versions",
   {
@@ -166,14 +176,50 @@ export const executions = sqliteTable(
     startedAt: integer("started_at", { mode: "timestamp_ms" }),
     finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    // Usage, written when the run ends (0 while it runs): its own model calls, not its children's.
+    tokensIn: integer("tokens_in").notNull().default(0),
+    tokensOut: integer("tokens_out").notNull().default(0),
+    costUsd: real("cost_usd").notNull().default(0),
+    calls: integer("calls").notNull().default(0),
+    /** PERSISTED CONTRACT v1: { [model]: { tokensIn, tokensOut, costUsd, calls } } as JSON; null while it runs. */
+    usageByModel: text("usage_by_model", { mode: "json" }).$type<Record<string, ModelUsage>>(),
+    /** Its end was written (the monthly budget's reservation released once: a repeat is a no-op). */
+    usageSettled: integer("usage_settled", { mode: "boolean" }).notNull().default(false),
+    /** What the monthly budget's ledger has counted for it so far (a resumed run adds only the difference). */
+    monthSpentUsd: real("month_spent_usd").notNull().default(0),
   },
   (t) => [
     index("executions_tenant_created_idx").on(t.tenantId, t.createdAt),
     index("executions_tenant_orchestration_idx").on(t.tenantId, t.orchestrationId),
     index("executions_status_idx").on(t.status, t.updatedAt),
+    index("executions_finished_idx").on(t.finishedAt),
     index("executions_tenant_parent_idx").on(t.tenantId, t.parentExecutionId),
     uniqueIndex("executions_tenant_idempotency_unique").on(t.tenantId, t.idempotencyKey),
   ],
+);
+
+export interface ModelUsage {
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  calls: number;
+}
+
+/**
+ * The tenant-wide monthly budget's ledger (worker/db/usage.ts): what ended runs spent in a month (UTC,
+ * "2026-12") and what running ones hold. A run reserves at start and settles when it ends.
+ */
+export const tenantMonthlySpend = sqliteTable(
+  "tenant_monthly_spend",
+  {
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    month: text("month").notNull(),
+    spentUsd: real("spent_usd").notNull().default(0),
+    reservedUsd: real("reserved_usd").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.month] })],
 );
 
 /** One run of agent code (agent.runCode, or a turn of a step whose role has the `meta` tool). */

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { DEFINITION_MAX_BYTES, STEPS_MAX } from "../../durable-objects/engine/limits";
 import { displayName, idSchema, jsonSize, strictObject, uniqueBy } from "./common";
 import { checkDefinitionRules } from "./definition-rules";
+import { pageFields } from "./page";
 import { stepSchema } from "./steps";
 
 export {
@@ -32,6 +33,21 @@ const tagSchema = z
   .max(50, "must be at most 50 characters")
   .regex(/^[^\p{Cc},]*$/u, "must not contain commas or control characters");
 
+/** What a run may spend (orchestration and execute; the smaller wins per field); a field left out is unlimited. */
+export const budgetSchema = strictObject({
+  maxTokens: z
+    .int("must be a whole number of tokens")
+    .min(1, "must be at least 1")
+    .max(1_000_000_000_000, "must be at most 1000000000000")
+    .optional(),
+  maxCostUsd: z
+    .number("must be a number of US dollars")
+    .positive("must be more than 0")
+    .max(1_000_000, "must be at most 1000000")
+    .optional(),
+});
+export type BudgetInput = z.infer<typeof budgetSchema>;
+
 const fields = {
   name: displayName(200),
   description: z.string().max(5000, "must be at most 5000 characters"),
@@ -45,6 +61,7 @@ const fields = {
     .min(1, "an orchestration needs at least one step")
     .max(STEPS_MAX, `at most ${STEPS_MAX} steps`)
     .superRefine((steps, ctx) => checkDefinitionRules(steps, ctx)),
+  budget: budgetSchema.optional(),
 };
 
 function withinSize(value: unknown, ctx: z.RefinementCtx) {
@@ -77,13 +94,21 @@ export const orchestrationUpdateSchema = strictObject({
     tags: fields.tags.optional(),
     isActive: fields.isActive.optional(),
     steps: fields.steps.optional(),
+    /** null removes the budget. */
+    budget: budgetSchema.nullable().optional(),
   }).refine((updates) => Object.keys(updates).length > 0, "must change at least one field"),
 });
 
-export const orchestrationListSchema = strictObject({
+const orchestrationFilterFields = {
   tags: z.array(tagSchema).max(20).optional(),
   activeOnly: z.boolean().optional(),
   search: z.string().trim().max(200).optional(),
+};
+/** Agent code's list_orchestrations: the filters only (one page of up to maxPageSize, as an array). */
+export const orchestrationFilterSchema = strictObject(orchestrationFilterFields).nullish();
+export const orchestrationListSchema = strictObject({
+  ...orchestrationFilterFields,
+  ...pageFields,
 }).nullish();
 
 export const orchestrationLookupSchema = strictObject({
@@ -91,6 +116,7 @@ export const orchestrationLookupSchema = strictObject({
   version: z.int().min(1).optional(),
 });
 export const orchestrationRefSchema = strictObject({ orchestrationId: idSchema });
+export const orchestrationVersionsSchema = strictObject({ orchestrationId: idSchema, ...pageFields });
 
 /** Checks a merged definition (after an update) with the same rules as create. */
 export function validateDefinition(definition: unknown) {

@@ -53,6 +53,31 @@ function Totals({ execution, rows, now }: { execution: ExecutionStatus; rows: Ro
       </dd>
       <dt>Cost</dt>
       <dd>{formatCost(attempts.reduce((n, a) => n + (a.costUsd ?? 0), 0))}</dd>
+      {execution.usage.children.tokens > 0 || execution.usage.children.costUsd > 0 ? (
+        <>
+          <dt>Runs it started</dt>
+          <dd>
+            {formatCount(execution.usage.children.tokens)} tokens,{" "}
+            {formatCost(execution.usage.children.costUsd)}
+          </dd>
+        </>
+      ) : null}
+      {execution.budget ? (
+        <>
+          <dt>Budget</dt>
+          <dd>
+            {[
+              execution.budget.maxTokens === undefined
+                ? null
+                : `${formatCount(execution.budget.maxTokens)} tokens`,
+              execution.budget.maxCostUsd === undefined ? null : formatCost(execution.budget.maxCostUsd),
+            ]
+              .filter(Boolean)
+              .join(" · ")}
+            {execution.errorKind === "budget_exceeded" ? " (exceeded)" : ""}
+          </dd>
+        </>
+      ) : null}
     </dl>
   );
 }
