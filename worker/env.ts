@@ -2,6 +2,7 @@
 // (so `ctx.exports` and `cloudflare:workers` are typed).
 import type { CallRunner } from "../durable-objects/call-runner/object";
 import type { ExecutionObject } from "../durable-objects/execution/object";
+import type { TenantGovernor } from "../durable-objects/governor/object";
 import type { ModelEnv } from "./models/gateway";
 
 export interface Env extends ModelEnv {
@@ -10,6 +11,8 @@ export interface Env extends ModelEnv {
   EXECUTIONS: DurableObjectNamespace<ExecutionObject>;
   /** One object per model call handed out by an execution (durable-objects/call-runner/). */
   CALL_RUNNERS: DurableObjectNamespace<CallRunner>;
+  /** One per tenant: request rate limits and the count of running executions (durable-objects/governor/). */
+  GOVERNORS: DurableObjectNamespace<TenantGovernor>;
   /** Loads the tenant sandboxes agent code runs in (worker/agent-code/). */
   LOADER: WorkerLoader;
   /** Model turns per step for roles with the `meta` tool (optional; see worker/agent-code/limits.ts). */
@@ -20,7 +23,7 @@ declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("./index");
-      durableNamespaces: "ExecutionObject" | "CallRunner";
+      durableNamespaces: "ExecutionObject" | "CallRunner" | "TenantGovernor";
     }
   }
 }

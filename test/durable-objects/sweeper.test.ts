@@ -11,8 +11,9 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { armFault } from "../../durable-objects/execution/fault-points";
 import type { ExecutionStatus } from "../../durable-objects/execution/status-view";
-import { STALE_AFTER_MS, sweep } from "../../durable-objects/execution/sweeper";
+import { STALE_AFTER_MS, SWEEP_BATCH, sweep } from "../../durable-objects/execution/sweeper";
 import worker from "../../worker/index";
+import { newTenant } from "../helpers/client";
 import {
   attemptsOf,
   chain,
@@ -213,5 +214,53 @@ describe("the sweeper and a child's notice to its parent", () => {
     );
     expect(await statusOf(rig.trpc, rig.executionId)).toEqual(end);
     expect(rig.model.callsOf(parentCalls)).toEqual({ A: 1, Inner: 1, After: 1 });
+  });
+});
+
+/** Index rows for executions whose objects hold nothing, last updated at the times given. */
+async function staleRows(tenantId: string, updatedAts: number[]): Promise<string[]> {
+  const ids = updatedAts.map(() => `exe_sweep_${crypto.randomUUID()}`);
+  await env.DB.batch(
+    ids.map((id, i) =>
+      env.DB.prepare(
+        `insert into executions (id, tenant_id, orchestration_id, orchestration_name, orchestration_version,
+           status, created_by, created_at, updated_at) values (?, ?, 'orc_x', 'X', 1, 'running', 'test', ?, ?)`,
+      ).bind(id, tenantId, updatedAts[i], updatedAts[i]),
+    ),
+  );
+  return ids;
+}
+
+describe("the sweeper's queue", () => {
+  it("moves a row whose check throws to the back, so it cannot stay first for ever", async () => {
+    const { tenant } = await newTenant("sweep-broken");
+    const [executionId] = (await staleRows(tenant.id, [Date.now() - 1000 * LATER_MS])) as [string];
+    // State the object cannot load: its check throws every time.
+    await runInDurableObject(executionObject(executionId), (_, state) =>
+      state.storage.put({ meta: {}, plan: {}, header: { v: 2 }, "step:broken": 42 }),
+    );
+    const swept = Date.now() + LATER_MS;
+
+    await sweep(env, swept);
+    expect((await indexRow(executionId))?.updated_at).toBe(swept);
+    // The next pass within STALE_AFTER_MS leaves it alone; it comes round again after that.
+    await sweep(env, swept + 1000);
+    expect((await indexRow(executionId))?.updated_at).toBe(swept);
+  });
+
+  it("takes the tenants' rows in turn: a tenant with a pile of stale rows does not starve another", async () => {
+    const [busy, quiet] = await Promise.all([newTenant("sweep-busy"), newTenant("sweep-quiet")]);
+    const oldest = Date.now() - 100 * LATER_MS;
+    const pile = await staleRows(
+      busy.tenant.id,
+      Array.from({ length: SWEEP_BATCH + 5 }, (_, i) => oldest + i),
+    );
+    const [waiting] = (await staleRows(quiet.tenant.id, [oldest + LATER_MS])) as [string];
+
+    await sweep(env, Date.now());
+    // Checked (its object holds no state, so it is marked lost), though the pile was all older.
+    expect((await indexRow(waiting))?.status).toBe("failed");
+    expect((await indexRow(pile[0] as string))?.status).toBe("failed");
+    expect((await indexRow(pile.at(-1) as string))?.status).toBe("running");
   });
 });
