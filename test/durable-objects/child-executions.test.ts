@@ -332,7 +332,7 @@ describe("orchestration step options", () => {
     expect([status.context.Pinned, status.context.Current]).toEqual(["v1", "v2"]);
     expect(status.context["No such version"]).toEqual({
       error:
-        'step "No such version" failed after 1 attempt: version 7 of orchestration "Child flow" was not found',
+        'step "No such version" failed after 1 attempt: version 7 of orchestration "Child flow" does not exist yet; "Child flow" is at version 2',
     });
   });
 
@@ -447,7 +447,7 @@ describe("nesting depth", () => {
     const status = await runToEnd(trpc, top.id);
 
     const refusal =
-      'step "Call L6" failed after 1 attempt: starting "L6" would nest executions 6 deep; the limit is 5';
+      'step "Call L6" failed after 1 attempt: starting "L6" would nest executions 6 deep; the limit is 5 (maxRunDepth)';
     expect(status.status).toBe("failed");
     expect(status.error).toContain(refusal);
     const runs = (await trpc.orchestrationManagement.listExecutions.query({})).items;

@@ -1,7 +1,7 @@
 // Reading the executions index of one tenant (D1). Each execution's Durable Object is the source of
 // truth; these rows let executions be listed, filtered and paged, and carry the idempotency keys. Every
 // write to them is in durable-objects/execution/index-row.ts.
-import { and, desc, eq, gte, lt, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, or } from "drizzle-orm";
 import { notFound } from "../errors";
 import type { Actor, Db } from "./client";
 import { executions } from "./schema";
@@ -16,8 +16,10 @@ export interface ExecutionSummary {
   orchestrationId: string;
   orchestrationName: string;
   orchestrationVersion: number;
-  /** The run whose `orchestration` step started this one, or null. */
+  /** The run whose `orchestration` step or agent code started this one, or null. */
   parentExecutionId: string | null;
+  /** 0 for a run started from outside; one more than its parent's for a run started from a run. */
+  depth: number;
   status: ExecutionStatusName;
   error: string | null;
   createdBy: string;
@@ -34,6 +36,7 @@ export function toSummary(row: ExecutionRow): ExecutionSummary {
     orchestrationName: row.orchestrationName,
     orchestrationVersion: row.orchestrationVersion,
     parentExecutionId: row.parentExecutionId,
+    depth: row.depth,
     status: row.status,
     error: row.error,
     createdBy: row.createdBy,
@@ -82,6 +85,42 @@ export class ExecutionIndex {
       .where(and(this.scope, eq(executions.id, executionId)));
     if (!row) throw notFound("execution", executionId);
     return row;
+  }
+
+  /**
+   * Live executions (pending or running), oldest first, `limit` at a time after `after` (the last one of
+   * the previous page); only those started from `parentExecutionId` when given. For cancelling in batches.
+   */
+  async live(filter: {
+    parentExecutionId?: string;
+    after?: ExecutionRow;
+    limit: number;
+  }): Promise<ExecutionRow[]> {
+    const conditions = [this.scope, inArray(executions.status, ["pending", "running"])];
+    if (filter.parentExecutionId) conditions.push(eq(executions.parentExecutionId, filter.parentExecutionId));
+    const { after } = filter;
+    if (after) {
+      const later = or(
+        gt(executions.createdAt, after.createdAt),
+        and(eq(executions.createdAt, after.createdAt), gt(executions.id, after.id)),
+      );
+      if (later) conditions.push(later);
+    }
+    return this.db
+      .select()
+      .from(executions)
+      .where(and(...conditions))
+      .orderBy(asc(executions.createdAt), asc(executions.id))
+      .limit(filter.limit);
+  }
+
+  /** How many executions ended cancelled at or after `since` (their rows' last update). */
+  async cancelledSince(since: Date): Promise<number> {
+    const [row] = await this.db
+      .select({ count: count() })
+      .from(executions)
+      .where(and(this.scope, eq(executions.status, "cancelled"), gte(executions.updatedAt, since)));
+    return row?.count ?? 0;
   }
 
   async list(filter: {

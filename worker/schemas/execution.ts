@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { RUN_STATUSES } from "../../durable-objects/engine/status";
 import { idSchema, jsonSize, jsonValue, strictObject } from "./common";
+import { budgetSchema } from "./orchestration";
 
 export const EXECUTION_INPUT_MAX_BYTES = 256_000;
 
@@ -25,9 +26,18 @@ export const executeSchema = strictObject({
     .min(1, "must not be empty")
     .max(200, "must be at most 200 characters")
     .optional(),
+  /** This run's budget; where the orchestration has one too, the smaller wins per field. */
+  budget: budgetSchema.optional(),
 });
 
 export const executionRefSchema = strictObject({ executionId: idSchema });
+
+/** cancelAll: every live execution of the team; `reason` is recorded as each one's cancel reason. */
+export const cancelAllSchema = strictObject({
+  reason: z.string().trim().min(1, "must not be empty").max(500, "must be at most 500 characters").optional(),
+})
+  .nullish()
+  .transform((value) => value ?? {});
 
 export const APPROVAL_COMMENT_MAX_CHARS = 10_000;
 export const APPROVAL_DATA_MAX_BYTES = 64_000;

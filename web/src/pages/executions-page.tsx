@@ -2,10 +2,12 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { RUN_STATUSES } from "../../../durable-objects/engine/status";
+import { useCancelAll } from "../components/cancel-all";
 import { ExecutionsTable } from "../components/executions-table";
 import { EmptyState, ErrorNotice, PageHeader, Spinner } from "../components/ui";
 import { Link } from "../lib/router";
 import { useTRPC, useTRPCClient } from "../lib/trpc";
+import { LARGEST_PAGE } from "../lib/use-paged-list";
 import { useTitle } from "../lib/use-title";
 
 const STATUSES = RUN_STATUSES;
@@ -20,7 +22,10 @@ export function ExecutionsPage() {
   const client = useTRPCClient();
   const [status, setStatus] = useState<Status | "">("");
   const [orchestrationId, setOrchestrationId] = useState("");
-  const orchestrations = useQuery(trpc.orchestrationManagement.list.queryOptions({}));
+  const orchestrations = useQuery({
+    ...trpc.orchestrationManagement.list.queryOptions(LARGEST_PAGE),
+    select: (page) => page.items,
+  });
   const filter = {
     limit: PAGE_SIZE,
     ...(status ? { status } : {}),
@@ -45,10 +50,16 @@ export function ExecutionsPage() {
   });
   const items = executions.data?.pages.flatMap((page) => page.items) ?? [];
   const filtered = Boolean(status || orchestrationId);
+  const cancelAll = useCancelAll();
 
   return (
     <>
-      <PageHeader title="Executions" subtitle="Every run of every orchestration, newest first." />
+      <PageHeader
+        title="Executions"
+        subtitle="Every run of every orchestration, newest first."
+        actions={cancelAll.button}
+      />
+      {cancelAll.notices}
       <div className="toolbar">
         <label>
           Status{" "}
