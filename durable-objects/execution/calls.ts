@@ -4,7 +4,7 @@
 // budget, so a fan-out of 100 has them all in flight instead of six. Nothing here is persisted: an inline call cut off by a
 // crash is recognised by the engine (its runner is gone) and made again; a dispatched one outlives it.
 import type { Env } from "../../worker/env";
-import { META_TOOL } from "../../worker/schemas/role";
+import { isMetaRole } from "../../worker/schemas/role";
 import { CALL_RUNNER_POOL, CALLS_PER_RUNNER, jobKey, runnerStub } from "../call-runner/object";
 import { nodeOf } from "../engine/tree";
 import { type Command, dispatchedTo, type EngineEvent, type Plan } from "../engine/types";
@@ -51,7 +51,7 @@ const keyOf = (instance: string, attempt: number) => `${instance}:${attempt}`;
 function runsAgentCode(plan: Plan, instance: string): boolean {
   const step = nodeOf(plan.steps, instance);
   const roleName = step && "roleName" in step ? step.roleName : undefined;
-  return roleName !== undefined && (plan.roles[roleName]?.tools.includes(META_TOOL) ?? false);
+  return roleName !== undefined && isMetaRole(plan.roles[roleName]?.tools);
 }
 
 export class CallsInFlight {

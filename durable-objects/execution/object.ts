@@ -7,19 +7,22 @@ import { DurableObject } from "cloudflare:workers";
 import { newId } from "../../worker/auth/crypto";
 import type { Env } from "../../worker/env";
 import { approvalTarget } from "../engine/approval";
+import { heldBudget } from "../engine/budget";
 import { decide, initialRun } from "../engine/decide";
 import { isTerminal } from "../engine/status";
-import type { Command, DecideContext, EngineEvent, RunHeader, RunStatus } from "../engine/types";
+import type { Budget, Command, DecideContext, EngineEvent, RunHeader, RunStatus } from "../engine/types";
 import { CallsInFlight } from "./calls";
 import { ConnectionGate } from "./connection-gate";
 import { type FaultPoint, faultAt } from "./fault-points";
 import { tryProjectStatus } from "./index-row";
 import { instantReplies } from "./instant";
+import { cancelDescendants, type RunLineage, rootPrincipalOf } from "./lineage";
 import { Outbox, owedBy } from "./outbox";
 import {
   type ApprovalRequest,
   type AttemptReport,
   type AttemptText,
+  type BudgetHoldRequest,
   type ChildNotice,
   MAX_WATCH_MS,
   type Result,
@@ -80,10 +83,19 @@ export class ExecutionObject extends DurableObject<Env> {
       if (await this.store.exists()) return this.view();
       const { meta, plan } = request;
       const now = Date.now();
-      const decision = decide(plan, initialRun(request.input, now), [{ type: "start" }], this.inputs(now), {
+      let decision = decide(plan, initialRun(request.input, now), [{ type: "start" }], this.inputs(now), {
         instant: instantReplies(this.env, plan),
         dispatch: this.calls.placement(plan),
       });
+      // Storage could not take it (a record over one value's limit): the run starts failed, nothing else kept.
+      const refused = this.store.refusal(decision);
+      if (refused)
+        decision = decide(
+          plan,
+          initialRun(request.input, now),
+          [{ type: "start" }, { type: "fail", reason: refused.message }],
+          this.inputs(now),
+        );
       const owed = owedBy(meta, decision);
       this.wakeAt = decision.wakeAt;
       const alarmAt =
@@ -149,10 +161,53 @@ export class ExecutionObject extends DurableObject<Env> {
     return this.serialized(() => this.view());
   }
 
+  /** Cancels this run, then every live run it started (see `cancelDescendants`). */
   async cancel(reason: string): Promise<Result<ExecutionStatus>> {
-    return this.serialized(async () => {
+    const cancelled = await this.serialized(async () => {
       await this.step({ type: "cancel", reason });
       return this.view();
+    });
+    const meta = this.store.peek()?.meta;
+    if (cancelled.ok && meta) await cancelDescendants(this.env, this.gate, meta, reason);
+    return cancelled;
+  }
+
+  /** Who this run is, for a run its agent code starts (admission.ts): tenant, depth, status, root. */
+  async lineage(): Promise<Result<RunLineage>> {
+    return this.serialized(async () => {
+      const loaded = await this.store.load();
+      if (!loaded) return { ok: false, error: "no such execution" };
+      const { meta } = loaded;
+      const rootPrincipal = rootPrincipalOf(meta);
+      const value = { tenantId: meta.tenantId, depth: meta.depth ?? 0, status: loaded.run.header.status };
+      return { ok: true, value: rootPrincipal ? { ...value, rootPrincipal } : value };
+    });
+  }
+
+  /**
+   * Deletes everything this object stores (`execution.delete`, retention, a deleted tenant). A live run
+   * is refused; so is an ended one still owing a delivery (its parent's notice) unless `force`d — the
+   * retention sweep forces, weeks after the end. Deleting what is already gone is ok.
+   */
+  async purge(force = false): Promise<Result<null>> {
+    return this.serialized(async () => {
+      const loaded = await this.store.load();
+      if (loaded) {
+        const { status } = loaded.run.header;
+        if (!isTerminal(status))
+          return { ok: false, code: "CONFLICT", error: `the execution is ${status}; cancel it first` };
+        if (loaded.outbox.size > 0 && !force)
+          return {
+            ok: false,
+            code: "CONFLICT",
+            error: "the execution is still telling others it ended; try again in a minute",
+          };
+      }
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      this.store.forget();
+      this.wakeAt = undefined;
+      return { ok: true, value: null };
     });
   }
 
@@ -212,6 +267,21 @@ export class ExecutionObject extends DurableObject<Env> {
     return this.serialized(async () => {
       const loaded = await this.step({ type: "child_finished", ...notice });
       return loaded ? { ok: true as const, value: null } : { ok: false as const, error: "no such execution" };
+    });
+  }
+
+  /**
+   * A run this one's agent code starts holds a share of this run's budget until it ends (engine/budget.ts):
+   * the share held (null: this run has no budget), or PRECONDITION_FAILED when nothing is left.
+   */
+  async budgetHold(request: BudgetHoldRequest): Promise<Result<{ budget: Budget | null }>> {
+    return this.serialized(async () => {
+      const loaded = await this.step({ type: "budget_hold", ...request });
+      if (!loaded) return { ok: false as const, error: "no such execution" };
+      const budget = request.release ? null : heldBudget(loaded.plan, loaded.run.header, request.executionId);
+      if (budget !== undefined) return { ok: true as const, value: { budget } };
+      const error = `the budget of execution ${loaded.meta.executionId} has nothing left for another run`;
+      return { ok: false as const, code: "PRECONDITION_FAILED" as const, error };
     });
   }
 
@@ -279,10 +349,19 @@ export class ExecutionObject extends DurableObject<Env> {
     if (!loaded) return undefined;
     const events = [...(event ? [event] : []), ...this.inbox.splice(0)];
     if (events.length === 0) return loaded;
-    const decision = decide(loaded.plan, loaded.run, events, this.inputs(Date.now()), {
+    let decision = decide(loaded.plan, loaded.run, events, this.inputs(Date.now()), {
       instant: instantReplies(this.env, loaded.plan),
       dispatch: this.calls.placement(loaded.plan),
     });
+    // Storage could not take it (a record over one value's limit): the run fails instead of retrying forever.
+    const refused = this.store.refusal(decision);
+    if (refused)
+      decision = decide(
+        loaded.plan,
+        loaded.run,
+        [{ type: "fail", reason: refused.message }],
+        this.inputs(Date.now()),
+      );
     this.crashAt("after_decide", loaded);
     const { owed, unowed } = this.outbox.takeBackUnstarted(loaded, owedBy(loaded.meta, decision));
     if (!this.calls.inInvocation()) {

@@ -49,6 +49,54 @@ export async function cancelExecution(
   return answerOf(row, await executionStub(env, row.id).cancel(`cancelled by ${data.actor.principal}`));
 }
 
+/** One `cancelAll` call cancels at most this many executions; `more` tells the caller to call again. */
+export const CANCEL_ALL_MAX = 500;
+const CANCEL_ALL_PAGE = 100;
+/** Cancels in flight at once (each also cancels the runs that execution started). */
+const CANCEL_ALL_PARALLEL = 6;
+
+/**
+ * The emergency stop: cancels every live execution of the tenant, oldest first (so the roots of a
+ * runaway tree go first and take their descendants with them), paged through the D1 index. Answers how
+ * many ended cancelled meanwhile, how many could not be cancelled (a start that never landed), and
+ * whether live ones are left past this call's CANCEL_ALL_MAX.
+ */
+export async function cancelAllExecutions(
+  data: TenantData,
+  env: Env,
+  reason: string | undefined,
+): Promise<{ cancelled: number; failed: number; more: boolean }> {
+  const since = new Date();
+  const why = `cancelled by ${data.actor.principal} (cancel all)${reason ? `: ${reason}` : ""}`;
+  let failed = 0;
+  let handled = 0;
+  let after: ExecutionRow | undefined;
+  let more = false;
+  for (;;) {
+    const page = await data.executions.live({ limit: CANCEL_ALL_PAGE, ...(after ? { after } : {}) });
+    for (let at = 0; at < page.length; at += CANCEL_ALL_PARALLEL) {
+      const batch = page.slice(at, at + CANCEL_ALL_PARALLEL);
+      const answers = await Promise.all(
+        batch.map((row) =>
+          executionStub(env, row.id)
+            .cancel(why)
+            .then((result) => result.ok)
+            .catch(() => false),
+        ),
+      );
+      failed += answers.filter((ok) => !ok).length;
+    }
+    handled += page.length;
+    after = page.at(-1);
+    if (page.length < CANCEL_ALL_PAGE) break;
+    if (handled >= CANCEL_ALL_MAX) {
+      more = true;
+      break;
+    }
+  }
+  return { cancelled: await data.executions.cancelledSince(since), failed, more };
+}
+
 export async function resumeExecution(
   data: TenantData,
   env: Env,

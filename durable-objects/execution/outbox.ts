@@ -4,6 +4,7 @@
 // commit; each receiver takes a repeat as a no-op, so delivering at least once is enough. A start that
 // can never succeed (the orchestration is gone, too deep) is answered to the engine as a refused child.
 import type { Env } from "../../worker/env";
+import { totalSpent } from "../engine/budget";
 import { isTerminal } from "../engine/status";
 import type { ChildResult, Decision, EngineEvent, RunHeader } from "../engine/types";
 import type { ConnectionGate } from "./connection-gate";
@@ -34,6 +35,15 @@ export function owedBy(meta: ExecutionMeta, decision: Decision): OutboxEntry[] {
       const result = childResultOf(meta.executionId, decision.header);
       owed.push({ type: "notify_parent", parent: meta.parent, executionId: meta.executionId, result });
     }
+    if (command.type === "status_changed" && meta.budgetHeldBy && isTerminal(command.status)) {
+      const spent = decision.header.usage ? totalSpent(decision.header.usage) : { tokens: 0, costUsd: 0 };
+      owed.push({
+        type: "release_budget",
+        parentId: meta.budgetHeldBy,
+        executionId: meta.executionId,
+        spent,
+      });
+    }
   }
   return owed;
 }
@@ -41,9 +51,11 @@ export function owedBy(meta: ExecutionMeta, decision: Decision): OutboxEntry[] {
 /** How a child run that ended looks to its parent's orchestration step. */
 export function childResultOf(
   executionId: string,
-  header: Pick<RunHeader, "status" | "output" | "error">,
+  header: Pick<RunHeader, "status" | "output" | "error" | "usage">,
 ): ChildResult {
-  if (header.status === "completed") return { ok: true, output: header.output ?? null };
+  // What it spent counts against the parent's budget (absent from runs that ended before budgets).
+  const spent = header.usage ? { spent: totalSpent(header.usage) } : {};
+  if (header.status === "completed") return { ok: true, output: header.output ?? null, ...spent };
   const status = header.status === "cancelled" ? "cancelled" : "failed";
   return {
     ok: false,
@@ -54,6 +66,7 @@ export function childResultOf(
       // A failed child is worth another try (a retry starts a new child); a cancelled one was stopped on purpose.
       retryable: status === "failed",
     },
+    ...spent,
   };
 }
 
@@ -127,6 +140,7 @@ export class Outbox {
         status: child.value.status,
         output: child.value.output,
         ...(child.value.error === null ? {} : { error: child.value.error }),
+        usage: child.value.usage,
       });
       await this.host.receive({
         type: "child_finished",
@@ -169,6 +183,12 @@ async function deliverOne(env: Env, meta: ExecutionMeta, entry: OutboxEntry): Pr
         const { parent, executionId, result } = entry;
         const notice = { instance: parent.instance, attempt: parent.attempt, executionId, result };
         await executionStub(env, parent.executionId).childFinished(notice);
+        return { delivered: true };
+      }
+      case "release_budget": {
+        // "no such execution": the parent is gone (deleted), and its budget with it.
+        const { parentId, executionId, spent } = entry;
+        await executionStub(env, parentId).budgetHold({ executionId, release: spent });
         return { delivered: true };
       }
       default:

@@ -1,7 +1,7 @@
 // The execution object's RPC vocabulary, shared with its callers (the Worker, other execution objects,
 // the sweeper, the bench). Across a Durable Object RPC boundary results are values ({ ok: false, error }),
 // not thrown errors, because thrown errors lose their properties on the way.
-import type { AttemptResult, ChildResult, JsonValue, Plan } from "../engine/types";
+import type { AttemptResult, Budget, ChildResult, JsonValue, Plan, Spend } from "../engine/types";
 import type { ExecutionMeta } from "./store";
 
 /** A long-poll may wait at most this long, so it fits comfortably in one request. */
@@ -49,6 +49,15 @@ export interface ChildNotice {
   attempt: number;
   executionId: string;
   result: ChildResult;
+}
+
+/** A run started by this one's agent code asks for a share of its budget, or gives it back (`release`). */
+export interface BudgetHoldRequest {
+  executionId: string;
+  /** The most the run would take (its own budget); absent: everything left. */
+  want?: Budget;
+  /** What the run spent: the hold ends. */
+  release?: Spend;
 }
 
 /** A call runner's result for one attempt. */

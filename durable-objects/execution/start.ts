@@ -6,6 +6,7 @@
 // A retried request (same idempotency key within 24 hours) gets the execution it started, whatever
 // happened to the definition since. Child executions (an `orchestration` step) and re-runs start here too.
 import { newId } from "../../worker/auth/crypto";
+import { RetryLaterError } from "../../worker/auth/retry-later";
 import { openDb } from "../../worker/db/client";
 import type { ExecutionRow } from "../../worker/db/executions";
 import type { Orchestration } from "../../worker/db/orchestrations";
@@ -13,13 +14,32 @@ import { ProviderStore } from "../../worker/db/providers";
 import { TenantData } from "../../worker/db/tenant-data";
 import type { Env } from "../../worker/env";
 import { TroupeError } from "../../worker/errors";
+import type { Limits } from "../../worker/limits";
 import { needsTenantModels, resolveModel } from "../../worker/models/resolve";
 import { formatPath } from "../../worker/schemas/common";
 import { allSteps } from "../engine/definition";
-import { CHILD_DEPTH_MAX } from "../engine/limits";
-import type { JsonValue, Plan, RoleSnapshot } from "../engine/types";
-import { claimIdempotencyKey, markFailedToStart } from "./index-row";
+import type { RunLimits } from "../engine/limits";
+import type { Budget, JsonValue, Plan, RoleSnapshot } from "../engine/types";
+import { admissionRefusal, admitExecution, governorStub } from "../governor/client";
+import {
+  childrenRefusal,
+  confirmParentRunning,
+  depthRefusal,
+  limitRefusal,
+  type StartOrigin,
+  takeStartSlot,
+} from "./admission";
+import { claimChildRow, claimIdempotencyKey, markFailedToStart } from "./index-row";
+import { rootPrincipalOf } from "./lineage";
 import type { Result } from "./rpc";
+import {
+  checkMonth,
+  type PinnedBudget,
+  pinBudget,
+  pinBudgetFromRun,
+  tighterBudget,
+  unpinBudget,
+} from "./run-budget";
 import type { ExecutionStatus } from "./status-view";
 import type { ExecutionMeta, OutboxEntry, ParentLink } from "./store";
 import { type ExecutionRpc, executionStub } from "./stub";
@@ -30,6 +50,8 @@ export interface ExecuteInput {
   version?: number;
   input: JsonValue;
   idempotencyKey?: string;
+  /** This run's budget; the orchestration's, when it has one, caps it too. */
+  budget?: Budget;
 }
 
 async function snapshotRoles(
@@ -144,17 +166,33 @@ async function checkRunnable(
 async function prepare(data: TenantData, env: Env, orchestrationId: string, version?: number) {
   const orchestration = await data.orchestrations.get(orchestrationId, version, { warnings: false });
   const roles = await checkRunnable(data, env, orchestration);
-  return { orchestration, roles };
+  // The tenant's size limits as they are now: the run keeps them whatever its plan becomes meanwhile.
+  const { maxStepInputChars, maxStepOutputChars, maxMappedValueChars, maxRunContextChars } =
+    await data.limits();
+  const limits: RunLimits = {
+    maxStepInputChars,
+    maxStepOutputChars,
+    maxMappedValueChars,
+    maxRunContextChars,
+  };
+  return { orchestration, roles, limits };
 }
 
 function startRequest(
   data: TenantData,
   executionId: string,
   prepared: Awaited<ReturnType<typeof prepare>>,
-  lineage: { parent?: ParentLink; depth: number },
+  lineage: { parent?: ParentLink; depth: number; startedFrom?: string; rootPrincipal?: string },
+  pinned: PinnedBudget = {},
 ) {
-  const { orchestration, roles } = prepared;
-  const plan: Plan = { executionId, steps: orchestration.steps, roles };
+  const { orchestration, roles, limits } = prepared;
+  const plan: Plan = {
+    executionId,
+    steps: orchestration.steps,
+    roles,
+    limits,
+    ...(pinned.budget ? { budget: pinned.budget } : {}),
+  };
   const meta: ExecutionMeta = {
     v: 2,
     executionId,
@@ -165,6 +203,10 @@ function startRequest(
     createdBy: data.actor.principal,
     ...(lineage.parent ? { parent: lineage.parent } : {}),
     depth: lineage.depth,
+    ...(lineage.startedFrom ? { startedFrom: lineage.startedFrom } : {}),
+    ...(lineage.rootPrincipal ? { rootPrincipal: lineage.rootPrincipal } : {}),
+    ...(pinned.monthlyReserve ? { monthlyReserve: pinned.monthlyReserve } : {}),
+    ...(pinned.budgetHeldBy ? { budgetHeldBy: pinned.budgetHeldBy } : {}),
   };
   return { meta, plan };
 }
@@ -174,19 +216,29 @@ export async function startExecution(
   env: Env,
   request: ExecuteInput,
   now: number,
+  /** Set when agent code inside a run starts this one (admission.ts `originFromRun`). */
+  origin?: StartOrigin,
 ): Promise<ExecutionStatus> {
   const replayed = await replay(data, env, request, now);
   if (replayed) return replayed;
   const prepared = await prepare(data, env, request.orchestrationId, request.version);
+  const limits = await data.limits();
+  await checkMonth(env.DB, data.actor.tenantId, limits, now);
+  await takeStartSlot(data.db, data.actor.tenantId, limits, now);
+  if (origin) return startFromRun(data, env, request, now, { prepared, origin, limits });
+  const budget = tighterBudget(prepared.orchestration.budget, request.budget);
   const start = (executionId: string, indexed: boolean) =>
-    executionStub(env, executionId).start({
-      ...startRequest(data, executionId, prepared, { depth: 0 }),
-      input: request.input,
-      indexed,
-    });
+    startWithBudget(data, env, { limits, budget, now, executionId }, (pinned) =>
+      executionStub(env, executionId).start({
+        ...startRequest(data, executionId, prepared, { depth: 0 }, pinned),
+        input: request.input,
+        indexed,
+      }),
+    );
   if (request.idempotencyKey === undefined) {
     // Nothing to claim first: the object writes the index row itself, with the status it reached.
     const id = newId("exe");
+    await admitExecution(env, data.actor.tenantId, id);
     return settleStart(data, env, id, await start(id, false).catch((error: Error) => error));
   }
   const { orchestration } = prepared;
@@ -202,17 +254,111 @@ export async function startExecution(
     const existing = await executionStub(env, row.id).status();
     if (existing.ok) return existing.value;
   }
+  await admitClaimed(env, data, row.id, created);
   return settleStart(data, env, row.id, await start(row.id, true).catch((error: Error) => error));
 }
 
+/**
+ * Counts a start whose idempotency key was claimed against maxRunningExecutions; a refused start takes
+ * back the row it claimed, so nothing is written and a retry with the same key can start it later.
+ */
+async function admitClaimed(env: Env, data: TenantData, executionId: string, claimed: boolean) {
+  try {
+    await admitExecution(env, data.actor.tenantId, executionId);
+  } catch (error) {
+    if (claimed && error instanceof TroupeError)
+      await env.DB.prepare("delete from executions where tenant_id = ? and id = ? and status = 'pending'")
+        .bind(data.actor.tenantId, executionId)
+        .run();
+    throw error;
+  }
+}
+
+/**
+ * A run that agent code of execution `origin.startedFrom` starts: one of that execution's children (its
+ * index row claimed within maxChildrenPerExecution), one level deeper. Should the parent end meanwhile,
+ * the new run is cancelled again (admission.ts `confirmParentRunning`).
+ */
+async function startFromRun(
+  data: TenantData,
+  env: Env,
+  request: ExecuteInput,
+  now: number,
+  { prepared, origin, limits }: { prepared: Prepared; origin: StartOrigin; limits: Limits },
+): Promise<ExecutionStatus> {
+  const { orchestration } = prepared;
+  const claim = await claimChildRow(env.DB, data.actor, {
+    executionId: newId("exe"),
+    parentExecutionId: origin.startedFrom,
+    depth: origin.depth,
+    orchestrationId: orchestration.id,
+    orchestrationName: orchestration.name,
+    orchestrationVersion: orchestration.version,
+    ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+    now,
+    maxChildren: limits.maxChildrenPerExecution,
+  });
+  if (!claim.claimed) throw limitRefusal(childrenRefusal(origin.startedFrom, claim.count, limits));
+  const { row, created } = claim;
+  if (!created) {
+    checkSameOrchestration(row, orchestration.id, request.idempotencyKey ?? "");
+    const existing = await executionStub(env, row.id).status();
+    if (existing.ok) return existing.value;
+  }
+  await admitClaimed(env, data, row.id, created);
+  const budget = tighterBudget(orchestration.budget, request.budget);
+  const run = { limits, budget, now, executionId: row.id, parentId: origin.startedFrom };
+  const started = await startWithBudget(data, env, run, (pinned) =>
+    executionStub(env, row.id).start({
+      ...startRequest(data, row.id, prepared, origin, pinned),
+      input: request.input,
+      indexed: true,
+    }),
+  );
+  const status = await settleStart(data, env, row.id, started);
+  await confirmParentRunning(env, origin, row.id);
+  return status;
+}
+
+type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+/**
+ * Pins the run's budget (holding its share of the month's, or of the budget of the run whose agent code
+ * starts it), then starts it; a start the object answered it did not make gives the hold back. (A start
+ * whose answer was lost keeps it: settleStart cancels the run, whose end settles it, or the hold stays,
+ * which errs on the side of spending less.) A budget refused is returned as the error, like a failed start.
+ */
+async function startWithBudget(
+  data: TenantData,
+  env: Env,
+  run: { limits: Limits; budget: Budget | undefined; now: number; executionId: string; parentId?: string },
+  start: (pinned: PinnedBudget) => ReturnType<ExecutionRpc["start"]>,
+): Promise<Awaited<ReturnType<ExecutionRpc["start"]>> | Error> {
+  const { tenantId } = data.actor;
+  const pinned = await (run.parentId === undefined
+    ? pinBudget(env.DB, tenantId, run.limits, run.budget, run.now)
+    : pinBudgetFromRun(env, tenantId, run.limits, { ...run, parentId: run.parentId })
+  ).catch((error: Error) => error);
+  if (pinned instanceof Error) return pinned;
+  const started = await start(pinned).catch((error: Error) => error);
+  if (!(started instanceof Error) && !started.ok) await unpinBudget(env, tenantId, run.executionId, pinned);
+  return started;
+}
+
 /** A new execution with the same input and definition version as `executionId` (roles as they are now). */
-export async function rerunExecution(data: TenantData, env: Env, executionId: string, now: number) {
+export async function rerunExecution(
+  data: TenantData,
+  env: Env,
+  executionId: string,
+  now: number,
+  origin?: StartOrigin,
+) {
   const row = await data.executions.get(executionId);
   const previous = await executionStub(env, row.id).status();
   if (!previous.ok)
     throw new TroupeError("NOT_FOUND", `execution "${row.id}" never started, so it cannot be re-run`);
   const { orchestrationId, orchestrationVersion, input } = previous.value;
-  return startExecution(data, env, { orchestrationId, version: orchestrationVersion, input }, now);
+  return startExecution(data, env, { orchestrationId, version: orchestrationVersion, input }, now, origin);
 }
 
 type ChildStart = { ok: true } | { ok: false; final: boolean; error: string };
@@ -220,7 +366,8 @@ type ChildStart = { ok: true } | { ok: false; final: boolean; error: string };
 /**
  * Starts the child execution an `orchestration` step asked for, under the id the parent recorded (so a
  * repeated delivery finds it started). Refusals that no retry can mend (the orchestration is missing or
- * inactive, a role is missing, the nesting is too deep) are final.
+ * inactive, a role is missing, the nesting is too deep, the parent has started its most children) are
+ * final; the tenant's starts per minute used up is not: the outbox tries again a few seconds later.
  */
 export async function startChildExecution(
   env: Env,
@@ -230,12 +377,11 @@ export async function startChildExecution(
   const depth = (parentMeta.depth ?? 0) + 1;
   // The engine puts the step's name in front ("step "X" failed after 1 attempt: ...").
   const refuse = (error: string): ChildStart => ({ ok: false, final: true, error });
-  if (depth > CHILD_DEPTH_MAX)
-    return refuse(
-      `starting "${entry.orchestrationId}" would nest executions ${depth} deep; the limit is ${CHILD_DEPTH_MAX}`,
-    );
   const principal = `execution:${parentMeta.executionId}`;
   const data = new TenantData(openDb(env.DB), { tenantId: parentMeta.tenantId, principal }, env);
+  const limits = await data.limits();
+  const tooDeep = depthRefusal(depth, limits);
+  if (tooDeep) return refuse(`starting "${entry.orchestrationId}" ${tooDeep}`);
   let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
     prepared = await prepare(data, env, entry.orchestrationId, entry.version);
@@ -249,10 +395,48 @@ export async function startChildExecution(
     attempt: entry.attempt,
     stepName: entry.stepName,
   };
+  const now = Date.now();
+  try {
+    await takeStartSlot(data.db, parentMeta.tenantId, limits, now);
+  } catch (error) {
+    if (error instanceof RetryLaterError) return { ok: false, final: false, error: error.message };
+    throw error;
+  }
+  const { orchestration } = prepared;
+  const claim = await claimChildRow(env.DB, data.actor, {
+    executionId: entry.executionId,
+    parentExecutionId: parentMeta.executionId,
+    depth,
+    orchestrationId: orchestration.id,
+    orchestrationName: orchestration.name,
+    orchestrationVersion: orchestration.version,
+    now,
+    maxChildren: limits.maxChildrenPerExecution,
+  });
+  if (!claim.claimed)
+    return refuse(
+      `starting "${entry.orchestrationId}": ${childrenRefusal(parentMeta.executionId, claim.count, limits)}`,
+    );
+  // Children count against maxRunningExecutions too; refused, the step fails (waiting could deadlock
+  // parents that hold every running slot while they wait for their children).
+  const admission = await governorStub(env, parentMeta.tenantId).admitExecution({
+    tenantId: parentMeta.tenantId,
+    executionId: entry.executionId,
+  });
+  if (!admission.ok) {
+    const reason = admissionRefusal(admission);
+    await markFailedToStart(env.DB, data.actor, entry.executionId, reason);
+    return refuse(reason);
+  }
+  const rootPrincipal = rootPrincipalOf(parentMeta);
+  const lineage = { parent, depth, ...(rootPrincipal ? { rootPrincipal } : {}) };
   const started = await executionStub(env, entry.executionId).start({
-    ...startRequest(data, entry.executionId, prepared, { parent, depth }),
+    // At most what the parent had left (its engine holds that much until this run ends).
+    ...startRequest(data, entry.executionId, prepared, lineage, {
+      budget: tighterBudget(prepared.orchestration.budget, entry.budget),
+    }),
     input: entry.input,
-    indexed: false,
+    indexed: true,
   });
   return started.ok ? { ok: true } : { ok: false, final: false, error: started.error };
 }

@@ -2,6 +2,7 @@
 // derived from the stored state, with ISO dates and one stepLog per step instance — every top-level step
 // (pending until it starts), and inside loops, forEach items and branch arms each instance that has
 // started. `error` and `stepLogs` are what the guide's troubleshooting section reads.
+import { runUsage } from "../engine/budget";
 import { kindOf, type StepDefinition } from "../engine/definition";
 import { contextOf } from "../engine/transition";
 import { bodyOf, isTopLevel, nodeOf, parentOf, stageIndexOf, stagesOfBody } from "../engine/tree";
@@ -29,6 +30,10 @@ function attemptLog(attempt: AttemptRecord) {
     turns: attempt.turns ?? [],
     /** The child execution an orchestration step's attempt started. */
     childExecutionId: attempt.childExecutionId ?? null,
+    /** What the child execution spent (tokens in + out, US dollars), once it ended. */
+    childSpent: attempt.childSpent ?? null,
+    /** What the attempt holds of the run's budget while it is open. */
+    reserved: attempt.outcome || !attempt.reserved ? null : attempt.reserved,
     /** A result that came after the attempt had ended (timed out, cut off, cancelled): noted, not used. */
     lateResult: attempt.lateResult
       ? {
@@ -174,12 +179,25 @@ function stepLog(
     warnings: instance?.warnings ?? [],
     wait: record ? waitView(record) : null,
     childExecutionId: attempts.at(-1)?.childExecutionId ?? null,
+    /** What the step spent over all its attempts: tokens (in + out) and US dollars, its child runs' included. */
+    spent: stepSpent(attempts),
     attempts: attempts.map(attemptLog),
     ...containerView(step, record, loaded),
   };
 }
 
 export type StepLog = ReturnType<typeof stepLog>;
+
+function stepSpent(attempts: readonly AttemptRecord[]) {
+  const spent = { tokens: 0, costUsd: 0 };
+  for (const attempt of attempts) {
+    spent.tokens += (attempt.usage?.tokensIn ?? 0) + (attempt.usage?.tokensOut ?? 0);
+    spent.costUsd += attempt.usage?.costUsd ?? 0;
+    spent.tokens += attempt.childSpent?.tokens ?? 0;
+    spent.costUsd += attempt.childSpent?.costUsd ?? 0;
+  }
+  return spent;
+}
 
 /** Instance ids in tree order: a container, then its slots in order, each with its body in order. */
 function inTreeOrder(ids: Iterable<string>): string[] {
@@ -217,6 +235,12 @@ export function statusView(loaded: Loaded, streamed?: StreamedText) {
     context: contextOf(plan, run) as Record<string, JsonValue>,
     output: header.output ?? null,
     error: header.error ?? null,
+    /** "budget_exceeded" when the run failed because a call would have crossed its budget. */
+    errorKind: header.errorKind ?? null,
+    /** The budget pinned at start (null: unlimited). */
+    budget: plan.budget ?? null,
+    /** What the run has spent so far (final once it ended): its calls, by model, and its child runs. */
+    usage: header.usage ?? runUsage(run.instances.values(), header),
     createdAt: iso(header.createdAt),
     startedAt: iso(header.startedAt),
     finishedAt: iso(end),

@@ -1,14 +1,18 @@
 // Typed access to one execution Durable Object's storage. The persisted contract lives here:
 //   PERSISTED CONTRACT v2 — keys:
-//     "meta"          ExecutionMeta (written once at start; v2 adds parent and depth)
-//     "plan"          Plan (definition snapshot and roles; written once)
+//     "meta"          ExecutionMeta (written once at start; v2 adds parent and depth, then startedFrom
+//                     and rootPrincipal, then monthlyReserve and budgetHeldBy, all optional)
+//     "plan"          Plan (definition snapshot and roles, and the budget, optional; written once)
 //     "header"        RunHeader (v2; a v1 header still stored is read through engine/migrate.ts)
 //     "step:<path>"   StepInstance, once created; <path> is the instance id with each number padded to
 //                     five digits, so a top-level step keeps the key version 1 gave it ("step:00003")
 //     "projected"     the RunStatus last written to D1's executions index
 //     "outbox:<id>"   a delivery owed to another execution object (start or cancel a child, tell the
-//                     parent this run ended), written in the same commit as the decision that owes it
-// Reads are cached in memory: this instance is the only writer of its storage.
+//                     parent this run ended, or the run whose budget it drew from what it spent),
+//                     written in the same commit as the decision that owes it
+// Reads are cached in memory: this instance is the only writer of its storage. A decision with a record
+// over one stored value's limit is refused (StateTooLarge) before anything of it is written or cached.
+import type { MonthlyReserve } from "../../worker/db/usage";
 import { headerFromStored, instanceFromStored, type RunHeaderV1, type StepRunV1 } from "../engine/migrate";
 import type {
   ChildResult,
@@ -18,6 +22,7 @@ import type {
   RunHeader,
   RunState,
   RunStatus,
+  Spend,
   StepInstance,
 } from "../engine/types";
 
@@ -39,14 +44,24 @@ export interface ExecutionMeta {
   createdBy: string;
   /** Set for a child execution (v2). */
   parent?: ParentLink;
-  /** 0 for a top-level run, parent's + 1 for a child (v2; absent = 0). */
+  /** 0 for a top-level run, parent's + 1 for a child or a run its agent code started (v2; absent = 0). */
   depth?: number;
+  /** A run started by the agent code of a step of execution `startedFrom` (v2, additive; absent = none). */
+  startedFrom?: string;
+  /** What this run holds of the tenant's monthly budget, settled when it ends (additive; absent = none). */
+  monthlyReserve?: MonthlyReserve;
+  /** The execution whose budget this run draws from (its agent code started it); told when this run ends. */
+  budgetHeldBy?: string;
+  /** Who started the run at the root of this one's tree ("user:…", "apiKey:…"; v2, additive; absent = unknown). */
+  rootPrincipal?: string;
 }
 
 /** The engine's commands to start or cancel a child, kept as they were given, and the notice to a parent. */
 export type OutboxEntry =
   | Extract<Command, { type: "start_child" | "cancel_child" }>
-  | { type: "notify_parent"; parent: ParentLink; executionId: string; result: ChildResult };
+  | { type: "notify_parent"; parent: ParentLink; executionId: string; result: ChildResult }
+  /** This run (started by `parentId`'s agent code) ended: its hold on the parent's budget becomes `spent`. */
+  | { type: "release_budget"; parentId: string; executionId: string; spent: Spend };
 
 export interface Loaded {
   meta: ExecutionMeta;
@@ -55,6 +70,45 @@ export interface Loaded {
   run: { header: RunHeader; instances: Map<string, StepInstance> };
   projected: RunStatus | undefined;
   outbox: Map<string, OutboxEntry>;
+}
+
+/**
+ * One stored value may be at most 2 MB on Cloudflare (SQLite-backed objects); local workerd takes more, so
+ * the store holds every record to this, a little under, measured as values are serialized (a string of
+ * Latin-1 characters one byte each, any other string two).
+ */
+export const STATE_VALUE_MAX_BYTES = 2_000_000;
+
+/** A decision that storage could not take: nothing of it was written, nor applied to the cached state. */
+export class StateTooLarge extends Error {}
+
+/** Roughly what `value` takes serialized (V8's format), or some number over `max` once it passes it. */
+export function storedBytes(value: unknown, max: number): number {
+  if (typeof value === "string")
+    return 5 + (value.length > 64 && !/[\u0100-\uffff]/.test(value) ? value.length : 2 * value.length);
+  if (value === null || typeof value !== "object") return 9;
+  let size = 2;
+  const items = Array.isArray(value) ? value : Object.values(value);
+  if (!Array.isArray(value)) for (const key of Object.keys(value)) size += 5 + 2 * key.length;
+  for (const item of items) {
+    size += storedBytes(item, max - size);
+    if (size > max) return size;
+  }
+  return size;
+}
+
+/** Why storage could not take `decision` (a record over STATE_VALUE_MAX_BYTES), if it could not. */
+export function refusalOf(decision: Decision): StateTooLarge | undefined {
+  const max = STATE_VALUE_MAX_BYTES;
+  const tooLarge = (what: string) =>
+    new StateTooLarge(
+      `the run's state could not be stored: ${what} is over ${max} bytes, more than one stored value holds (keep step outputs and mapped values smaller)`,
+    );
+  if (storedBytes(decision.header, max) > max) return tooLarge("its header (input and output)");
+  for (const instance of decision.changed)
+    if (storedBytes(instance, max) > max)
+      return tooLarge(`the record of step "${instance.name}" (${instance.id})`);
+  return undefined;
 }
 
 export function instanceKey(id: string): string {
@@ -66,6 +120,8 @@ export function instanceKey(id: string): string {
 
 export class ExecutionStore {
   private cache: Loaded | undefined;
+  /** The last decision `refusal` measured and passed: `save` and `create` do not measure it again. */
+  private measured: Decision | undefined;
 
   constructor(private readonly storage: DurableObjectStorage) {}
 
@@ -97,6 +153,20 @@ export class ExecutionStore {
     return this.cache;
   }
 
+  /** Why storage could not take `decision` (see refusalOf), if it could not. */
+  refusal(decision: Decision): StateTooLarge | undefined {
+    const refused = refusalOf(decision);
+    this.measured = refused ? undefined : decision;
+    return refused;
+  }
+
+  /** Throws StateTooLarge, before anything is written or cached, for a decision storage could not take. */
+  private checkSizes(decision: Decision): void {
+    const refused = decision === this.measured ? undefined : refusalOf(decision);
+    this.measured = undefined;
+    if (refused) throw refused;
+  }
+
   /** Whether this execution has been started (its state written). */
   async exists(): Promise<boolean> {
     return this.cache !== undefined || (await this.storage.get("meta")) !== undefined;
@@ -108,6 +178,7 @@ export class ExecutionStore {
     decision: Decision,
     owed: OutboxEntry[],
   ): Promise<Loaded> {
+    this.checkSizes(decision);
     const loaded: Loaded = {
       ...state,
       run: { header: decision.header, instances: new Map() },
@@ -134,6 +205,7 @@ export class ExecutionStore {
     const unchanged = decision.changed.length === 0 && owed.length === 0 && unowed.length === 0;
     // A decision that changed nothing (a duplicate notice, a wake with nothing due) writes nothing.
     if (unchanged && sameFields(decision.header, current.run.header)) return;
+    this.checkSizes(decision);
     const entries: Record<string, unknown> = {};
     this.stage(current, decision, owed, entries);
     // Issued together with the puts, so they land in the same commit.

@@ -12,11 +12,14 @@ export type ExecutionRpc = Pick<
   | "resume"
   | "approve"
   | "childFinished"
+  | "budgetHold"
   | "attemptResults"
   | "attemptText"
   | "ensureAlarm"
   | "waitForEnd"
   | "watch"
+  | "lineage"
+  | "purge"
 >;
 
 export function executionStub(env: Pick<Env, "EXECUTIONS">, executionId: string): ExecutionRpc {

@@ -7,6 +7,7 @@ import { EmptyState, ErrorNotice, Spinner } from "./components/ui";
 import { errorCode } from "./lib/errors";
 import { Link, matchPath, navigate, useLocation } from "./lib/router";
 import { setSignedOutHandler, useTRPC } from "./lib/trpc";
+import { AccountPage } from "./pages/account-page";
 import { ApiKeysPage } from "./pages/api-keys-page";
 import { AuthPage } from "./pages/auth-page";
 import { ExecutionPage } from "./pages/execution-page";
@@ -18,6 +19,7 @@ import { ProviderEditorPage } from "./pages/provider-editor-page";
 import { ProvidersPage } from "./pages/providers-page";
 import { RoleEditorPage } from "./pages/role-editor-page";
 import { RolesPage } from "./pages/roles-page";
+import { UsagePage } from "./pages/usage-page";
 
 const OrchestrationEditorPage = lazy(() => import("./pages/orchestration-editor-page"));
 const ConsolePage = lazy(() => import("./pages/console-page"));
@@ -47,7 +49,9 @@ const ROUTES: Route[] = [
   ["/providers", () => <ProvidersPage />],
   ["/providers/new", () => <ProviderEditorPage />],
   ["/providers/:providerId", (p) => <ProviderEditorPage providerId={p.providerId} />],
+  ["/usage", () => <UsagePage />],
   ["/keys", () => <ApiKeysPage />],
+  ["/account", () => <AccountPage />],
   ["/console", () => <ConsolePage />],
 ];
 

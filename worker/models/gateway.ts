@@ -4,6 +4,7 @@
 // throws for an expected failure.
 import type { AttemptResult, JsonValue, PinnedModel, RoleSnapshot } from "../../durable-objects/engine/types";
 import { type ProviderAccess, providerAccess } from "../providers/provider-access";
+import { isMetaRole } from "../schemas/role";
 import { costUsd } from "./catalog";
 import { localProvider, localReply } from "./local";
 import { openAiProvider } from "./openai";
@@ -114,7 +115,7 @@ export function instantReply(
   input: JsonValue,
   json: boolean,
 ): AttemptResult | undefined {
-  if (role?.tools.includes("meta")) return undefined;
+  if (isMetaRole(role?.tools)) return undefined;
   const model = modelOf(role, env);
   if (model.kind !== "local") return undefined;
   const request = buildRequest(role, model.id, input, json);

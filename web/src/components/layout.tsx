@@ -10,8 +10,10 @@ const NAV = [
   { to: "/executions", label: "Executions" },
   { to: "/roles", label: "Roles" },
   { to: "/providers", label: "Providers" },
+  { to: "/usage", label: "Usage" },
   { to: "/console", label: "Agent console" },
   { to: "/keys", label: "API keys" },
+  { to: "/account", label: "Account" },
 ];
 
 function isCurrent(to: string, path: string) {
