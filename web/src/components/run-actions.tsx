@@ -1,5 +1,6 @@
 // What a person can do to a whole run: cancel it while it runs (after a confirmation), resume a failed
-// or cancelled one from where it stopped, or re-run it as a new execution with the same input and version.
+// or cancelled one from where it stopped, re-run it as a new execution with the same input and version,
+// or delete an ended one for good (after a confirmation).
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useState } from "react";
 import { navigate } from "../lib/router";
@@ -17,6 +18,7 @@ export function useRunActions(
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [confirmCancel, setConfirmCancel] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const refreshLists = () =>
     queryClient.invalidateQueries({ queryKey: trpc.orchestrationManagement.listExecutions.pathKey() });
   const cancel = useMutation(
@@ -40,6 +42,14 @@ export function useRunActions(
       onSuccess: (status) => {
         void refreshLists();
         navigate(`/executions/${status.id}`);
+      },
+    }),
+  );
+  const remove = useMutation(
+    trpc.execution.delete.mutationOptions({
+      onSuccess: () => {
+        void refreshLists();
+        navigate("/executions");
       },
     }),
   );
@@ -75,6 +85,11 @@ export function useRunActions(
           {rerun.isPending ? "Starting…" : "Re-run"}
         </button>
       ) : null}
+      {isTerminal(status) ? (
+        <button type="button" className="button danger" onClick={() => setConfirmDelete(true)}>
+          Delete
+        </button>
+      ) : null}
     </>
   );
   const notices = (
@@ -95,6 +110,18 @@ export function useRunActions(
           output, and you can resume the run later.
         </p>
         <ErrorNotice error={cancel.error} />
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={confirmDelete}
+        title="Delete this execution?"
+        confirmLabel="Delete execution"
+        danger
+        busy={remove.isPending}
+        onCancel={() => setConfirmDelete(false)}
+        onConfirm={() => remove.mutate({ executionId })}
+      >
+        <p>Its steps, outputs and logs are deleted for good; it cannot be resumed or re-run afterwards.</p>
+        <ErrorNotice error={remove.error} />
       </ConfirmDialog>
     </>
   );

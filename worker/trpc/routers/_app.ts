@@ -3,9 +3,12 @@ import { router } from "../init";
 import { agentRouter } from "./agent";
 import { apiKeyRouter } from "./api-key";
 import { authRouter } from "./auth";
+import { executionRouter } from "./execution";
 import { orchestrationRouter } from "./orchestration";
 import { providerRouter } from "./provider";
 import { roleRouter } from "./role";
+import { tenantRouter } from "./tenant";
+import { usageRouter } from "./usage";
 
 export const appRouter = router({
   auth: authRouter,
@@ -14,6 +17,9 @@ export const appRouter = router({
   orchestrationManagement: orchestrationRouter,
   agent: agentRouter,
   provider: providerRouter,
+  execution: executionRouter,
+  tenant: tenantRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;
