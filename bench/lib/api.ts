@@ -44,6 +44,7 @@ export class Api {
     });
     const key = await this.call<{ key: string }>("apiKey.create", { name: "bench" });
     this.apiKey = key.key;
+    await this.post("/bench/plan", { tenantId: account.tenant.id });
     return account.tenant.id;
   }
 
