@@ -16,6 +16,7 @@ import { orchestrations } from "./journeys/orchestrations.ts";
 import { phone } from "./journeys/phone.ts";
 import { providers } from "./journeys/providers.ts";
 import { roles } from "./journeys/roles.ts";
+import { usage } from "./journeys/usage.ts";
 import { startModelServer } from "./model-server.ts";
 
 const JOURNEYS = [
@@ -32,6 +33,7 @@ const JOURNEYS = [
   rerunRun,
   subOrchestration,
   providers,
+  usage,
   phone,
   logOutAndIn,
 ];
