@@ -73,7 +73,8 @@ await execute_orchestration({ orchestrationId: "Recursion" });`);
   ]);
   const runs = await waitFor(
     () => trpc.orchestrationManagement.listExecutions.query({ orchestrationId: recursion.id, limit: 200 }),
-    ({ items }) => items.length > 63 || (items.length === 63 && items.every((run) => run.finishedAt !== null)),
+    ({ items }) =>
+      items.length > 63 || (items.length === 63 && items.every((run) => run.finishedAt !== null)),
     { timeoutMs: 60_000, everyMs: 50 },
   );
   return { grown, matched, bodies, recursionRuns: runs.items };
