@@ -11,7 +11,7 @@ export async function usage(e2e: E2E) {
       await openFromNav(page, "Usage");
       await page.getByRole("heading", { name: "Cost per day" }).waitFor();
       const perOrchestration = page.getByRole("region", { name: "Per orchestration" });
-      await perOrchestration.getByRole("cell", { name: "Code Generation Pipeline" }).first().waitFor();
+      await perOrchestration.getByRole("rowheader", { name: "Code Generation Pipeline" }).first().waitFor();
       const perModel = page.getByRole("region", { name: "Per model" });
       expect((await perModel.getByRole("row").count()) > 1, "at least one model row under Per model");
       const today = new Date().toISOString().slice(0, 10);
