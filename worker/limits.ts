@@ -37,8 +37,10 @@ export const DEFAULT_LIMITS = {
   requestsPerSecondPerKey: 100,
   /** Calls one API key or user may make at once above its sustained rate. */
   requestBurstPerKey: 500,
-  /** Executions of the tenant not yet ended (pending or running, children included); more are refused. */
+  /** Executions of the tenant admitted and not yet ended (children included); more queue, or are refused. */
   maxRunningExecutions: 200,
+  /** Executions waiting for a running slot (execute and rerun past maxRunningExecutions queue, in order); more are refused. */
+  maxQueuedExecutions: 1_000,
   // Runs started from runs (orchestration steps and agent code alike)
   /** How deep runs started from runs nest below the run started from outside (which is depth 0). */
   maxRunDepth: 5,

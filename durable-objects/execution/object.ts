@@ -11,6 +11,7 @@ import { heldBudget } from "../engine/budget";
 import { decide, initialRun } from "../engine/decide";
 import { isTerminal } from "../engine/status";
 import type { Budget, Command, DecideContext, EngineEvent, RunHeader, RunStatus } from "../engine/types";
+import { governorStub } from "../governor/client";
 import { CallsInFlight } from "./calls";
 import { ConnectionGate } from "./connection-gate";
 import { type FaultPoint, faultAt } from "./fault-points";
@@ -39,6 +40,9 @@ export const WATCHDOG_MS = 60_000;
 export const PROJECTION_RETRY_MS = 30_000;
 /** A delivery to another object that failed is tried again by an alarm this much later. */
 export const DELIVERY_RETRY_MS = 5_000;
+
+/** Past the tenant's running cap, `queued`: store and index the run, start it when the governor releases it. */
+export type QueueableStart = StartRequest & { queued?: boolean };
 
 /** Alarm invocations started in this isolate (tests read it to prove a path needs none). */
 let alarmsStarted = 0;
@@ -78,9 +82,13 @@ export class ExecutionObject extends DurableObject<Env> {
    * deliveries wait for the alarm), then writes the state in one commit while it writes the index row,
    * then makes the calls that go out (here or through runners). Later calls return the status.
    */
-  async start(request: StartRequest): Promise<Result<ExecutionStatus>> {
+  async start(request: QueueableStart): Promise<Result<ExecutionStatus>> {
     return this.serialized(async () => {
       if (await this.store.exists()) return this.view();
+      if (request.queued) {
+        if (!(await this.store.releasedEarly())) return this.createQueued(request);
+        await this.store.unqueue();
+      }
       const { meta, plan } = request;
       const now = Date.now();
       let decision = decide(plan, initialRun(request.input, now), [{ type: "start" }], this.inputs(now), {
@@ -116,6 +124,51 @@ export class ExecutionObject extends DurableObject<Env> {
       }
       this.perform(decision.commands, loaded);
       return this.view();
+    });
+  }
+
+  /**
+   * A start past the tenant's running cap: the run is stored and indexed "pending", marked queued, with
+   * no alarm, so nothing runs until the governor calls `release`.
+   */
+  private async createQueued(request: QueueableStart): Promise<Result<ExecutionStatus>> {
+    const { meta, plan } = request;
+    const now = Date.now();
+    const decision = { header: initialRun(request.input, now).header, changed: [], commands: [] };
+    const state = { meta, plan, projected: decision.header.status, queued: now };
+    const [, indexed] = await Promise.all([
+      this.store.create(state, decision, []),
+      this.tryProject(meta, decision.header),
+    ]);
+    if (!indexed) {
+      if (!request.indexed) return this.abandon("the execution index could not be written");
+      await this.store.markProjected("pending");
+    }
+    return this.view();
+  }
+
+  /**
+   * The tenant's governor lets a queued run start: the flag goes and the alarm starts it at once.
+   * "started" for a run that was released already (or whose queued start has not arrived: it will run
+   * at once), "ended" for one that ended while it waited (cancelled).
+   */
+  async release(): Promise<Result<"started" | "ended">> {
+    return this.serialized(async () => {
+      const loaded = await this.store.load();
+      if (!loaded) {
+        await this.store.markReleasedEarly();
+        return { ok: true, value: "started" };
+      }
+      if (isTerminal(loaded.run.header.status)) {
+        if (loaded.queued !== undefined) await this.store.unqueue();
+        return { ok: true, value: "ended" };
+      }
+      if (loaded.queued !== undefined) {
+        await this.ctx.storage.setAlarm(Date.now());
+        await this.store.unqueue();
+        this.watchers.notify(loaded.run.header.status);
+      }
+      return { ok: true, value: "started" };
     });
   }
 
@@ -299,6 +352,9 @@ export class ExecutionObject extends DurableObject<Env> {
     return this.serialized(async () => {
       const { status } = loaded.run.header;
       if (indexStatus !== undefined && indexStatus !== status) await this.project(loaded);
+      // A queued run waits for the governor's release (its alarm reconciles the queue), not for a wake.
+      if (loaded.queued !== undefined && !isTerminal(status))
+        return { ok: true, value: { status, projected: loaded.projected === status, armed: false } };
       const live = !isTerminal(status) || loaded.outbox.size > 0;
       const armed = (live || loaded.projected !== status) && (await this.ctx.storage.getAlarm()) === null;
       if (armed) await this.ctx.storage.setAlarm(Date.now());
@@ -318,6 +374,8 @@ export class ExecutionObject extends DurableObject<Env> {
         const loaded = await this.store.load();
         if (!loaded) return;
         this.crashAt("alarm_start", loaded);
+        // Woken while queued (a projection retry): nothing may start before the governor releases it.
+        if (loaded.queued !== undefined) return;
         await this.step({ type: loaded.run.header.status === "pending" ? "start" : "wake" });
         this.outbox.deliver(loaded);
         this.calls.redispatch(loaded);
@@ -376,6 +434,8 @@ export class ExecutionObject extends DurableObject<Env> {
       );
     }
     await this.store.save(decision, owed, unowed);
+    // Ended while it waited in the queue (cancelled): a resume later must not find it still queued.
+    if (loaded.queued !== undefined && isTerminal(decision.header.status)) await this.store.unqueue();
     this.crashAt("after_save", loaded);
     this.wakeAt = decision.wakeAt;
     this.perform(decision.commands, loaded);
@@ -420,11 +480,25 @@ export class ExecutionObject extends DurableObject<Env> {
       await this.store.markProjected(loaded.run.header.status);
   }
 
-  /** Writes `header` to the index row; false (logged) when the write failed, to be retried. */
-  private tryProject(meta: Loaded["meta"], header: RunHeader): Promise<boolean> {
-    return this.gate.run(() =>
+  /**
+   * Writes `header` to the index row; false (logged) when the write failed, to be retried. Once an end
+   * is written the tenant's governor is told (best effort, not awaited: it may be releasing this very
+   * object; a lost notice is found by its reconciliation with D1).
+   */
+  private async tryProject(meta: Loaded["meta"], header: RunHeader): Promise<boolean> {
+    const written = await this.gate.run(() =>
       tryProjectStatus(this.env.DB, meta, header, () => this.crashAt("before_projection", { meta })),
     );
+    if (written && isTerminal(header.status)) this.ctx.waitUntil(this.tellGovernorEnded(meta));
+    return written;
+  }
+
+  private async tellGovernorEnded({ tenantId, executionId }: Loaded["meta"]): Promise<void> {
+    try {
+      await this.gate.run(() => governorStub(this.env, tenantId).executionEnded({ tenantId, executionId }));
+    } catch (error) {
+      console.error(`execution ${executionId}: telling the governor it ended:`, (error as Error).message);
+    }
   }
 
   /**

@@ -227,19 +227,21 @@ export async function startExecution(
   await takeStartSlot(data.db, data.actor.tenantId, limits, now);
   if (origin) return startFromRun(data, env, request, now, { prepared, origin, limits });
   const budget = tighterBudget(prepared.orchestration.budget, request.budget);
-  const start = (executionId: string, indexed: boolean) =>
+  // Past maxRunningExecutions the run is queued (pending, no alarm) until the governor releases it.
+  const start = (executionId: string, indexed: boolean, { queued }: { queued: boolean }) =>
     startWithBudget(data, env, { limits, budget, now, executionId }, (pinned) =>
       executionStub(env, executionId).start({
         ...startRequest(data, executionId, prepared, { depth: 0 }, pinned),
         input: request.input,
         indexed,
+        queued,
       }),
     );
   if (request.idempotencyKey === undefined) {
     // Nothing to claim first: the object writes the index row itself, with the status it reached.
     const id = newId("exe");
-    await admitExecution(env, data.actor.tenantId, id);
-    return settleStart(data, env, id, await start(id, false).catch((error: Error) => error));
+    const admitted = await admitExecution(env, data.actor.tenantId, id, { queue: true });
+    return settleStart(data, env, id, await start(id, false, admitted).catch((error: Error) => error));
   }
   const { orchestration } = prepared;
   const { row, created } = await claimIdempotencyKey(env.DB, data.actor, {
@@ -254,17 +256,23 @@ export async function startExecution(
     const existing = await executionStub(env, row.id).status();
     if (existing.ok) return existing.value;
   }
-  await admitClaimed(env, data, row.id, created);
-  return settleStart(data, env, row.id, await start(row.id, true).catch((error: Error) => error));
+  const admitted = await admitClaimed(env, data, row.id, created, { queue: true });
+  return settleStart(data, env, row.id, await start(row.id, true, admitted).catch((error: Error) => error));
 }
 
 /**
- * Counts a start whose idempotency key was claimed against maxRunningExecutions; a refused start takes
- * back the row it claimed, so nothing is written and a retry with the same key can start it later.
+ * Counts a start whose idempotency key was claimed against maxRunningExecutions (or queues it); a refused
+ * start takes back the row it claimed, so nothing is written and a retry with the same key can start it later.
  */
-async function admitClaimed(env: Env, data: TenantData, executionId: string, claimed: boolean) {
+async function admitClaimed(
+  env: Env,
+  data: TenantData,
+  executionId: string,
+  claimed: boolean,
+  options: { queue?: boolean } = {},
+) {
   try {
-    await admitExecution(env, data.actor.tenantId, executionId);
+    return await admitExecution(env, data.actor.tenantId, executionId, options);
   } catch (error) {
     if (claimed && error instanceof TroupeError)
       await env.DB.prepare("delete from executions where tenant_id = ? and id = ? and status = 'pending'")

@@ -231,6 +231,8 @@ export function statusView(loaded: Loaded, streamed?: StreamedText) {
     orchestrationName: meta.orchestrationName,
     orchestrationVersion: meta.orchestrationVersion,
     status: header.status,
+    /** Present (true) only while the run waits in the tenant's queue for a running slot (maxRunningExecutions). */
+    ...(loaded.queued !== undefined && header.status === "pending" ? { queued: true as const } : {}),
     input: header.input,
     context: contextOf(plan, run) as Record<string, JsonValue>,
     output: header.output ?? null,

@@ -7,6 +7,10 @@
 //     "step:<path>"   StepInstance, once created; <path> is the instance id with each number padded to
 //                     five digits, so a top-level step keeps the key version 1 gave it ("step:00003")
 //     "projected"     the RunStatus last written to D1's executions index
+//     "queued"        when the run was queued past maxRunningExecutions (additive; absent = not queued):
+//                     it stays pending, with no alarm, until the tenant's governor releases it
+//     "released"      in an object with no state yet: the governor released it before its queued start
+//                     arrived, so that start runs at once
 //     "outbox:<id>"   a delivery owed to another execution object (start or cancel a child, tell the
 //                     parent this run ended, or the run whose budget it drew from what it spent),
 //                     written in the same commit as the decision that owes it
@@ -70,6 +74,8 @@ export interface Loaded {
   run: { header: RunHeader; instances: Map<string, StepInstance> };
   projected: RunStatus | undefined;
   outbox: Map<string, OutboxEntry>;
+  /** Set while the run waits in the tenant's queue (when it was queued, ms). */
+  queued?: number;
 }
 
 /**
@@ -127,7 +133,7 @@ export class ExecutionStore {
 
   async load(): Promise<Loaded | undefined> {
     if (this.cache) return this.cache;
-    const values = await this.storage.get<unknown>(["meta", "plan", "header", "projected"]);
+    const values = await this.storage.get<unknown>(["meta", "plan", "header", "projected", "queued"]);
     const meta = values.get("meta") as ExecutionMeta | undefined;
     const plan = values.get("plan") as Plan | undefined;
     const header = values.get("header") as RunHeader | RunHeaderV1 | undefined;
@@ -145,6 +151,8 @@ export class ExecutionStore {
       projected: values.get("projected") as RunStatus | undefined,
       outbox,
     };
+    const queued = values.get("queued") as number | undefined;
+    if (queued !== undefined) this.cache.queued = queued;
     return this.cache;
   }
 
@@ -186,6 +194,7 @@ export class ExecutionStore {
     };
     const entries: Record<string, unknown> = { meta: state.meta, plan: state.plan };
     if (state.projected) entries.projected = state.projected;
+    if (state.queued !== undefined) entries.queued = state.queued;
     this.stage(loaded, decision, owed, entries);
     await this.putAll(entries);
     await this.storage.sync();
@@ -239,6 +248,22 @@ export class ExecutionStore {
   async delivered(key: string): Promise<void> {
     await this.storage.delete(key);
     this.cache?.outbox.delete(key);
+  }
+
+  /** The run leaves the tenant's queue (released to start, or ended while it waited). */
+  async unqueue(): Promise<void> {
+    await this.storage.delete(["queued", "released"]);
+    if (this.cache) delete this.cache.queued;
+  }
+
+  /** Whether the governor released this run before its (queued) start arrived; see "released". */
+  async releasedEarly(): Promise<boolean> {
+    return (await this.storage.get("released")) === true;
+  }
+
+  /** The governor released a run whose start has not arrived yet. */
+  async markReleasedEarly(): Promise<void> {
+    await this.storage.put("released", true);
   }
 
   async markProjected(status: RunStatus): Promise<void> {

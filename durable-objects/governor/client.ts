@@ -7,7 +7,13 @@ import type { Admission, RequestVerdict, TenantGovernor } from "./object";
 
 export type GovernorRpc = Pick<
   TenantGovernor,
-  "takeRequest" | "admitExecution" | "runningExecutions" | "forgetLimits" | "purge"
+  | "takeRequest"
+  | "admitExecution"
+  | "executionEnded"
+  | "runningExecutions"
+  | "queuedExecutions"
+  | "forgetLimits"
+  | "purge"
 >;
 
 export function governorStub(env: Pick<Env, "GOVERNORS">, tenantId: string): GovernorRpc {
@@ -68,14 +74,24 @@ function refusalMessage(refused: Extract<RequestVerdict, { ok: false }>, princip
 }
 
 /**
- * Counts an execution about to start against the tenant's maxRunningExecutions, or refuses it with
- * TOO_MANY_REQUESTS. The same id admitted again (a retried start) is not counted twice.
+ * Counts an execution about to start against the tenant's maxRunningExecutions, or (`queue`) queues it
+ * past the cap, or refuses it with TOO_MANY_REQUESTS. The same id admitted again (a retried start) is not
+ * counted twice. Answers whether it was queued.
  */
-export async function admitExecution(env: Pick<Env, "GOVERNORS">, tenantId: string, executionId: string) {
-  const admission = await governorStub(env, tenantId).admitExecution({ tenantId, executionId });
+export async function admitExecution(
+  env: Pick<Env, "GOVERNORS">,
+  tenantId: string,
+  executionId: string,
+  { queue = false } = {},
+): Promise<{ queued: boolean }> {
+  const admission = await governorStub(env, tenantId).admitExecution({ tenantId, executionId, queue });
   if (!admission.ok) throw new TroupeError("TOO_MANY_REQUESTS", admissionRefusal(admission));
+  return { queued: admission.queued };
 }
 
 export function admissionRefusal(refused: Extract<Admission, { ok: false }>): string {
-  return `the team has ${refused.running} executions running, the most it may have (maxRunningExecutions ${refused.max}); wait for one to end, or cancel one`;
+  const { running, max, queue } = refused;
+  if (queue)
+    return `the team has ${running} executions running (maxRunningExecutions ${max}) and ${queue.size} queued, the most it may queue (maxQueuedExecutions ${queue.max}); wait for one to end, or cancel one`;
+  return `the team has ${running} executions running, the most it may have (maxRunningExecutions ${max}); wait for one to end, or cancel one`;
 }

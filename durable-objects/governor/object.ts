@@ -1,12 +1,15 @@
 // The tenant's governor: one Durable Object per tenant (named by the tenant id) that answers, in one RPC,
 // whether a request may go ahead (token buckets for the tenant and for the calling key or user) and
-// whether an execution may start (the tenant's executions not yet ended, against maxRunningExecutions).
-// It decides and counts; it never runs anything.
+// whether an execution may start (the tenant's executions not yet ended, against maxRunningExecutions),
+// or wait in the tenant's queue (maxQueuedExecutions) until one ends. It decides, counts and releases
+// queued runs; it never runs anything.
 //
-// PERSISTED CONTRACT v1 (governor storage): "running:<executionId>" = when it was admitted (ms).
-// Buckets live in memory only: an evicted governor starts with full buckets, which errs towards letting
-// a request through. The running set is pruned lazily: when it looks full, the D1 index says which of its
-// executions have ended (no message from the execution object is needed, so none can be lost).
+// PERSISTED CONTRACT v1 (governor storage): "running:<executionId>" = when it was admitted (ms); the
+// queue's keys are in queue.ts. Buckets live in memory only: an evicted governor starts with full
+// buckets, which errs towards letting a request through. The running set is pruned lazily: when it
+// looks full, the D1 index says which of its executions have ended. An execution object tells the
+// governor when its run ends (best effort), which starts the oldest queued runs; while the queue is not
+// empty an alarm reconciles against D1 every QUEUE_CHECK_MS, so a lost notice cannot stall it.
 import { DurableObject } from "cloudflare:workers";
 import { tenantLimits } from "../../worker/db/accounts";
 import { openDb } from "../../worker/db/client";
@@ -14,12 +17,16 @@ import type { Env } from "../../worker/env";
 import type { Limits } from "../../worker/limits";
 import { isTerminal } from "../engine/status";
 import type { RunStatus } from "../engine/types";
+import type { ExecutionObject } from "../execution/object";
 import { type Bucket, type BucketRate, takeAll } from "./bucket";
+import { ExecutionQueue, TENANT_KEY } from "./queue";
 
 /** A plan changed by an operator applies within this long (or at once after `forgetLimits`). */
 export const LIMITS_TTL_MS = 30_000;
 /** An admitted execution with no index row yet is counted this long (its object writes the row). */
 export const ADMISSION_GRACE_MS = 60_000;
+/** While runs are queued, the governor checks D1 this often for runs that ended unannounced. */
+export const QUEUE_CHECK_MS = 30_000;
 /** Buckets kept in memory before full ones (idle callers) are dropped. */
 const MAX_BUCKETS = 1_000;
 /** D1 binds at most 100 parameters per statement. */
@@ -30,7 +37,19 @@ export type RequestVerdict =
   | { ok: true }
   | { ok: false; scope: "tenant" | "key"; rate: BucketRate; retryAfterMs: number };
 
-export type Admission = { ok: true } | { ok: false; running: number; max: number };
+export type Admission =
+  | { ok: true; queued: false }
+  /** `position`: 1 for the next to start. */
+  | { ok: true; queued: true; position: number }
+  /** `queue`: set when the start could have queued but the queue was full. */
+  | { ok: false; running: number; max: number; queue?: { size: number; max: number } };
+
+export interface AdmissionRequest {
+  tenantId: string;
+  executionId: string;
+  /** Past the running cap, queue it (execute, rerun) instead of refusing it (children, resume, agent code). */
+  queue?: boolean;
+}
 
 export interface RequestTicket {
   tenantId: string;
@@ -44,7 +63,8 @@ export class TenantGovernor extends DurableObject<Env> {
   private readonly buckets = new Map<string, Bucket>();
   private limitsRead: { limits: Promise<Limits>; at: number } | undefined;
   private runningRead: Promise<Map<string, number>> | undefined;
-  /** Admissions run one at a time: a D1 read between counting and adding must not let two in. */
+  private readonly queue = new ExecutionQueue(this.ctx.storage);
+  /** Admissions, ends and releases run one at a time: a D1 read between counting and adding must not let two in. */
   private admissions: Promise<unknown> = Promise.resolve();
 
   /** Takes a token from the tenant's bucket and the caller's, or from neither. */
@@ -71,11 +91,42 @@ export class TenantGovernor extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /** Counts `executionId` as running if the tenant has room; the same id again is admitted again. */
-  admitExecution(request: { tenantId: string; executionId: string }): Promise<Admission> {
-    const admitted = this.admissions.then(() => this.admit(request.tenantId, request.executionId));
-    this.admissions = admitted.catch(() => undefined);
-    return admitted;
+  /**
+   * Counts `executionId` as running if the tenant has room (and no queued run is ahead of it), else
+   * queues it if asked to and the queue has room; the same id again gets the same answer.
+   */
+  admitExecution(request: AdmissionRequest): Promise<Admission> {
+    return this.serial(() => this.admit(request.tenantId, request.executionId, request.queue === true));
+  }
+
+  /** An execution object's notice that its run ended: its slot is free, the oldest queued runs start. */
+  executionEnded(request: { tenantId: string; executionId: string }): Promise<void> {
+    return this.serial(async () => {
+      const running = await this.running();
+      if (running.delete(request.executionId))
+        await this.ctx.storage.delete(`${RUNNING_PREFIX}${request.executionId}`);
+      const queue = await this.queue.load();
+      if (queue.has(request.executionId)) await this.queue.remove([request.executionId]);
+      if (queue.size > 0) await this.makeRoom(request.tenantId, Date.now());
+    });
+  }
+
+  /** The queued executions, oldest first, for tests and operators. */
+  async queuedExecutions(): Promise<string[]> {
+    return [...(await this.queue.load()).keys()];
+  }
+
+  /** While runs are queued: drops those D1 shows ended, starts what there is room for, checks again later. */
+  override async alarm(): Promise<void> {
+    await this.serial(async () => {
+      const tenantId = await this.ctx.storage.get<string>(TENANT_KEY);
+      const queue = await this.queue.load();
+      if (!tenantId || queue.size === 0) return;
+      const now = Date.now();
+      await this.pruneQueue(tenantId, now);
+      await this.makeRoom(tenantId, now);
+      if (queue.size > 0) await this.ctx.storage.setAlarm(Date.now() + QUEUE_CHECK_MS);
+    });
   }
 
   /** The executions counted as running now (after pruning the ended ones), for tests and operators. */
@@ -92,27 +143,91 @@ export class TenantGovernor extends DurableObject<Env> {
 
   /** Forgets everything (a deleted tenant): storage, buckets and cached limits. */
   async purge(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.buckets.clear();
     this.limitsRead = undefined;
     this.runningRead = undefined;
+    this.queue.forget();
   }
 
-  private async admit(tenantId: string, executionId: string): Promise<Admission> {
+  private async admit(tenantId: string, executionId: string, queueable: boolean): Promise<Admission> {
     const running = await this.running();
-    if (running.has(executionId)) return { ok: true };
-    const max = (await this.limits(tenantId)).maxRunningExecutions;
+    if (running.has(executionId)) return { ok: true, queued: false };
+    const position = await this.queue.positionOf(executionId);
+    if (position > 0) return { ok: true, queued: true, position };
+    const limits = await this.limits(tenantId);
+    const max = limits.maxRunningExecutions;
     const now = Date.now();
+    const queue = await this.queue.load();
+    await this.makeRoom(tenantId, now);
+    // A child or a resumed run does not wait behind the queue: it is refused only when there is no room.
+    if (running.size < max && (queue.size === 0 || !queueable)) {
+      await this.count(executionId, now);
+      return { ok: true, queued: false };
+    }
+    const refused = { ok: false as const, running: running.size, max };
+    const maxQueued = limits.maxQueuedExecutions;
+    if (!queueable || maxQueued <= 0) return refused;
+    if (queue.size >= maxQueued) await this.pruneQueue(tenantId, now);
+    if (queue.size >= maxQueued) return { ...refused, queue: { size: queue.size, max: maxQueued } };
+    const place = await this.queue.add(tenantId, executionId, now);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + QUEUE_CHECK_MS);
+    return { ok: true, queued: true, position: place };
+  }
+
+  /**
+   * Frees the slots of runs D1 shows ended (when the set looks full), then starts the oldest queued runs
+   * while there is room. A run whose object cannot be reached stays at the head for the next try.
+   */
+  private async makeRoom(tenantId: string, now: number): Promise<void> {
+    const running = await this.running();
+    const max = (await this.limits(tenantId)).maxRunningExecutions;
     if (running.size >= max) await this.prune(tenantId, running, now);
-    if (running.size >= max) return { ok: false, running: running.size, max };
-    running.set(executionId, now);
+    for (let next = await this.queue.head(); next !== undefined && running.size < max; ) {
+      const released = await this.executionStub(next)
+        .release()
+        .catch((error: Error) => ({ ok: false as const, error: error.message }));
+      if (!released.ok) {
+        console.error(`governor of tenant ${tenantId}: releasing execution ${next}:`, released.error);
+        return;
+      }
+      await this.queue.remove([next]);
+      // Released before it is counted: a crash in between lets one run too many, never strands one.
+      if (released.value === "started") await this.count(next, Date.now());
+      next = await this.queue.head();
+    }
+  }
+
+  private executionStub(executionId: string): Pick<ExecutionObject, "release"> {
+    const { EXECUTIONS } = this.env;
+    return EXECUTIONS.get(EXECUTIONS.idFromName(executionId)) as unknown as Pick<ExecutionObject, "release">;
+  }
+
+  private async count(executionId: string, now: number): Promise<void> {
+    (await this.running()).set(executionId, now);
     await this.ctx.storage.put(`${RUNNING_PREFIX}${executionId}`, now);
-    return { ok: true };
   }
 
   /** Drops the executions the D1 index shows ended, and those never indexed within the grace period. */
   private async prune(tenantId: string, running: Map<string, number>, now: number): Promise<void> {
-    const ids = [...running.keys()];
+    const ended = await this.endedAmong(tenantId, running, now);
+    if (ended.length === 0) return;
+    for (const id of ended) running.delete(id);
+    for (let i = 0; i < ended.length; i += 128)
+      await this.ctx.storage.delete(ended.slice(i, i + 128).map((id) => `${RUNNING_PREFIX}${id}`));
+  }
+
+  /** Drops queued runs that ended meanwhile (cancelled, or their start failed) or were never indexed. */
+  private async pruneQueue(tenantId: string, now: number): Promise<void> {
+    const queue = await this.queue.load();
+    const at = new Map([...queue].map(([id, entry]) => [id, entry.at]));
+    await this.queue.remove(await this.endedAmong(tenantId, at, now));
+  }
+
+  /** Which of `admitted` (id → when admitted) D1 shows ended, or never indexed within the grace period. */
+  private async endedAmong(tenantId: string, admitted: Map<string, number>, now: number): Promise<string[]> {
+    const ids = [...admitted.keys()];
     const statuses = new Map<string, RunStatus>();
     for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
       const chunk = ids.slice(i, i + IDS_PER_QUERY);
@@ -123,15 +238,18 @@ export class TenantGovernor extends DurableObject<Env> {
         .all<{ id: string; status: RunStatus }>();
       for (const row of results) statuses.set(row.id, row.status);
     }
-    const ended = ids.filter((id) => {
+    return ids.filter((id) => {
       const status = statuses.get(id);
-      if (status === undefined) return now - (running.get(id) ?? 0) > ADMISSION_GRACE_MS;
+      if (status === undefined) return now - (admitted.get(id) ?? 0) > ADMISSION_GRACE_MS;
       return isTerminal(status);
     });
-    if (ended.length === 0) return;
-    for (const id of ended) running.delete(id);
-    for (let i = 0; i < ended.length; i += 128)
-      await this.ctx.storage.delete(ended.slice(i, i + 128).map((id) => `${RUNNING_PREFIX}${id}`));
+  }
+
+  /** Runs `work` after every admission, end and release queued before it. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.admissions.then(work);
+    this.admissions = run.catch(() => undefined);
+    return run;
   }
 
   private running(): Promise<Map<string, number>> {

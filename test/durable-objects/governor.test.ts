@@ -1,15 +1,22 @@
 // The tenant's governor: the token-bucket math (pure), and the cap on running executions through the API
-// (maxRunningExecutions: a start past it is refused with TOO_MANY_REQUESTS, writes nothing, leaves other
-// tenants alone, and a slot comes back when a run ends; children count too).
+// (maxRunningExecutions: a start past it queues, up to maxQueuedExecutions, and starts in order as runs
+// end; past the queue, or with no queue, it is refused with TOO_MANY_REQUESTS, writes nothing, leaves
+// other tenants alone, and a slot comes back when a run ends; children count too and never queue).
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Plan } from "../../durable-objects/engine/types";
+import type { ExecutionObject } from "../../durable-objects/execution/object";
+import type { ExecutionMeta } from "../../durable-objects/execution/store";
+import { executionStub } from "../../durable-objects/execution/stub";
 import { type BucketRate, take, takeAll } from "../../durable-objects/governor/bucket";
 import { governorStub } from "../../durable-objects/governor/client";
 import type { PlanOverrides } from "../../worker/limits";
 import { errorOf, newTenant, type TestClient } from "../helpers/client";
+import { flowWith, statusOf } from "../helpers/control-flow";
 import { countRows } from "../helpers/db";
 import { waitFor, waitForEnd } from "../helpers/executions";
-import type { StepInput } from "../helpers/runs";
+import { gate, type StepInput, untilAborted } from "../helpers/runs";
 
 describe("token buckets (pure)", () => {
   const rate: BucketRate = { perSecond: 2, burst: 3 };
@@ -59,13 +66,18 @@ describe("token buckets (pure)", () => {
   });
 });
 
-/** A tenant on `plan` with an orchestration that sleeps an hour (so its runs stay running until cancelled). */
-async function sleeperTenant(plan: PlanOverrides, label = "governed") {
+async function planned(plan: PlanOverrides, label: string) {
   const tenant = await newTenant(label);
   await env.DB.prepare("update tenants set plan = ? where id = ?")
     .bind(JSON.stringify(plan), tenant.tenant.id)
     .run();
   await governorStub(env, tenant.tenant.id).forgetLimits();
+  return tenant;
+}
+
+/** A tenant on `plan` with an orchestration that sleeps an hour (so its runs stay running until cancelled). */
+async function sleeperTenant(plan: PlanOverrides, label = "governed") {
+  const tenant = await planned(plan, label);
   const steps: StepInput[] = [{ name: "Nap", stepType: "sleep", duration: 3_600_000 }];
   const sleeper = await tenant.trpc.orchestrationManagement.create.mutate({ name: "Sleeper", steps });
   const execute = (idempotencyKey?: string) =>
@@ -87,9 +99,9 @@ async function cancelAndWait(trpc: TestClient, executionId: string) {
 }
 
 describe("running executions per tenant (maxRunningExecutions)", () => {
-  it("refuses a start past the cap with TOO_MANY_REQUESTS, writing nothing; other tenants go on", async () => {
-    const full = await sleeperTenant({ maxRunningExecutions: 2 });
-    const other = await sleeperTenant({ maxRunningExecutions: 2 }, "other");
+  it("with no queue, refuses a start past the cap with TOO_MANY_REQUESTS, writing nothing; other tenants go on", async () => {
+    const full = await sleeperTenant({ maxRunningExecutions: 2, maxQueuedExecutions: 0 });
+    const other = await sleeperTenant({ maxRunningExecutions: 2, maxQueuedExecutions: 0 }, "other");
     const [first, second] = await Promise.all([full.execute(), full.execute()]);
     expect([first.status, second.status]).toEqual(["running", "running"]);
 
@@ -116,7 +128,7 @@ describe("running executions per tenant (maxRunningExecutions)", () => {
   });
 
   it("counts parallel starts atomically: of ten at once, exactly the cap's number start", async () => {
-    const tenant = await sleeperTenant({ maxRunningExecutions: 3 }, "parallel");
+    const tenant = await sleeperTenant({ maxRunningExecutions: 3, maxQueuedExecutions: 0 }, "parallel");
     const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => tenant.execute()));
     expect(outcomes.filter((outcome) => outcome.status === "fulfilled")).toHaveLength(3);
     expect(await executionsOf(tenant.tenant.id)).toBe(3);
@@ -150,6 +162,168 @@ describe("running executions per tenant (maxRunningExecutions)", () => {
         ),
       (resumed) => resumed,
       { everyMs: 50 },
+    );
+  });
+});
+
+/**
+ * A tenant on `plan` whose orchestration "Hold" has one step that waits until the test opens the gate
+ * of its run (input `n`); `called` lists the runs whose step was called, in order.
+ */
+async function holdingTenant(plan: PlanOverrides, label: string) {
+  const tenant = await planned(plan, label);
+  const holds = Array.from({ length: 5 }, () => gate<string>());
+  const called: number[] = [];
+  const flow = await flowWith(
+    tenant.trpc,
+    [{ name: "Wait", inputMapping: { n: "{{context.input.n}}" } }],
+    (input, signal) => {
+      const n = Number(input.n);
+      called.push(n);
+      return Promise.race([holds[n]?.promise ?? "no gate", untilAborted(signal)]);
+    },
+    { name: "Hold" },
+  );
+  const execute = (n: number) =>
+    tenant.trpc.orchestrationManagement.execute.mutate({ orchestrationId: flow.id, input: { n } });
+  return { ...tenant, holds, called, execute };
+}
+
+describe("the queue past the cap (maxQueuedExecutions)", () => {
+  it("queues starts past the cap, starts them in order as runs end, and refuses past the queue", async () => {
+    const tenant = await holdingTenant({ maxRunningExecutions: 2, maxQueuedExecutions: 2 }, "queue");
+    const other = await sleeperTenant({ maxRunningExecutions: 1, maxQueuedExecutions: 0 }, "queue-other");
+    const governor = governorStub(env, tenant.tenant.id);
+    const first = await tenant.execute(0);
+    const second = await tenant.execute(1);
+    const third = await tenant.execute(2);
+    const fourth = await tenant.execute(3);
+    expect([first.status, second.status]).toEqual(["running", "running"]);
+    expect([third, fourth].map((run) => [run.status, run.queued, run.startedAt])).toEqual([
+      ["pending", true, null],
+      ["pending", true, null],
+    ]);
+
+    const refused = await errorOf(tenant.execute(4));
+    expect(refused).toMatchObject({
+      code: "TOO_MANY_REQUESTS",
+      httpStatus: 429,
+      message:
+        "the team has 2 executions running (maxRunningExecutions 2) and 2 queued, the most it may queue (maxQueuedExecutions 2); wait for one to end, or cancel one",
+    });
+    expect(await executionsOf(tenant.tenant.id)).toBe(4);
+    expect(await governor.queuedExecutions()).toEqual([third.id, fourth.id]);
+    expect((await other.execute()).status).toBe("running");
+    // The sweeper's poke does not start a queued run.
+    const poked = await executionStub(env, third.id).ensureAlarm("pending");
+    expect(poked).toMatchObject({ ok: true, value: { status: "pending", armed: false } });
+    expect(tenant.called).toEqual([0, 1]);
+
+    // A run that ends makes room for the oldest queued one, at once.
+    tenant.holds[0]?.open("zero");
+    expect((await waitForEnd(tenant.trpc, first.id)).status).toBe("completed");
+    const running = await waitFor(
+      () => statusOf(tenant.trpc, third.id),
+      (status) => status.status === "running",
+    );
+    expect(running.queued).toBeUndefined();
+    const waiting = await statusOf(tenant.trpc, fourth.id);
+    expect([waiting.status, waiting.queued]).toEqual(["pending", true]);
+    expect(await governor.queuedExecutions()).toEqual([fourth.id]);
+
+    tenant.holds[1]?.open("one");
+    await waitFor(
+      () => statusOf(tenant.trpc, fourth.id),
+      (status) => status.status === "running",
+    );
+    tenant.holds[2]?.open("two");
+    tenant.holds[3]?.open("three");
+    for (const run of [second, third, fourth])
+      expect((await waitForEnd(tenant.trpc, run.id)).status).toBe("completed");
+    expect(tenant.called).toEqual([0, 1, 2, 3]);
+    expect(await governor.queuedExecutions()).toEqual([]);
+    expect(await governor.runningExecutions(tenant.tenant.id)).toEqual([]);
+  });
+
+  it("cancels a queued run: it ends cancelled, never runs, and the next queued run takes the slot", async () => {
+    const tenant = await holdingTenant({ maxRunningExecutions: 1, maxQueuedExecutions: 5 }, "queue-cancel");
+    const first = await tenant.execute(0);
+    const second = await tenant.execute(1);
+    const third = await tenant.execute(2);
+    expect([first.status, second.queued, third.queued]).toEqual(["running", true, true]);
+
+    const cancelled = await tenant.trpc.orchestrationManagement.cancel.mutate({ executionId: second.id });
+    expect([cancelled.status, cancelled.queued]).toEqual(["cancelled", undefined]);
+    await waitFor(
+      () => governorStub(env, tenant.tenant.id).queuedExecutions(),
+      (queued) => queued.length === 1,
+    );
+
+    tenant.holds[0]?.open("zero");
+    tenant.holds[2]?.open("two");
+    expect((await waitForEnd(tenant.trpc, third.id)).status).toBe("completed");
+    const never = await statusOf(tenant.trpc, second.id);
+    expect([never.status, never.startedAt]).toEqual(["cancelled", null]);
+    expect(tenant.called).toEqual([0, 2]);
+  });
+
+  it("does not stall on a lost end notice: the governor's alarm finds the end in D1 and starts the next", async () => {
+    const tenant = await sleeperTenant({ maxRunningExecutions: 1, maxQueuedExecutions: 1 }, "queue-alarm");
+    const running = await tenant.execute();
+    const queued = await tenant.execute();
+    expect(queued.queued).toBe(true);
+    // The run ends as far as the index knows, and no notice reaches the governor.
+    await env.DB.prepare("update executions set status = 'cancelled' where id = ?").bind(running.id).run();
+    const governor = env.GOVERNORS.get(env.GOVERNORS.idFromName(tenant.tenant.id));
+    expect(await runDurableObjectAlarm(governor)).toBe(true);
+    const started = await waitFor(
+      () => statusOf(tenant.trpc, queued.id),
+      (status) => status.status === "running",
+    );
+    expect(started.queued).toBeUndefined();
+    expect(await governorStub(env, tenant.tenant.id).queuedExecutions()).toEqual([]);
+    await executionStub(env, running.id).cancel("test over");
+  });
+
+  it("starts at once a queued start that the governor released before it reached its object", async () => {
+    const tenant = await sleeperTenant({}, "queue-early");
+    const model = await tenant.execute();
+    const stored = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(model.id));
+    const { meta, plan } = await runInDurableObject(stored, async (_, state) => ({
+      meta: (await state.storage.get<ExecutionMeta>("meta")) as ExecutionMeta,
+      plan: (await state.storage.get<Plan>("plan")) as Plan,
+    }));
+    const executionId = `exe_early_${crypto.randomUUID()}`;
+    const early = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId)) as unknown as Pick<
+      ExecutionObject,
+      "release" | "start" | "cancel"
+    >;
+
+    expect(await early.release()).toEqual({ ok: true, value: "started" });
+    const started = await early.start({
+      meta: { ...meta, executionId },
+      plan: { ...plan, executionId },
+      input: {},
+      indexed: false,
+      queued: true,
+    });
+    expect(started).toMatchObject({ ok: true, value: { status: "running" } });
+    expect(started.ok && started.value.queued).toBeUndefined();
+    await early.cancel("test over");
+    await cancelAndWait(tenant.trpc, model.id);
+  });
+
+  it("a retried start with the same idempotency key gets the queued run, not a second place", async () => {
+    const tenant = await sleeperTenant({ maxRunningExecutions: 1, maxQueuedExecutions: 1 }, "queue-key");
+    const running = await tenant.execute();
+    const queued = await tenant.execute("nightly");
+    const again = await tenant.execute("nightly");
+    expect([running.status, queued.queued, again.id]).toEqual(["running", true, queued.id]);
+    expect(await errorOf(tenant.execute())).toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    await cancelAndWait(tenant.trpc, running.id);
+    await waitFor(
+      () => statusOf(tenant.trpc, queued.id),
+      (status) => status.status === "running",
     );
   });
 });
