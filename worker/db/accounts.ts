@@ -158,7 +158,12 @@ export async function login(
   };
 }
 
-export async function findSession(db: Db, token: string, now: number): Promise<Account | undefined> {
+/** The signed-in account, with its tenant's limits (read in the same query, so a request pays no more). */
+export async function findSession(
+  db: Db,
+  token: string,
+  now: number,
+): Promise<(Account & { limits: Limits }) | undefined> {
   if (!/^[0-9a-f]{64}$/.test(token)) return undefined;
   const tokenHash = await sha256Hex(token);
   const [row] = await db
@@ -171,6 +176,7 @@ export async function findSession(db: Db, token: string, now: number): Promise<A
   return {
     user: { id: row.user.id, email: row.user.email },
     tenant: { id: row.tenant.id, name: row.tenant.name },
+    limits: limitsOf(row.tenant.plan),
   };
 }
 

@@ -4,13 +4,13 @@ import { and, desc, eq, gt, isNull, lt, or, type SQL } from "drizzle-orm";
 import { generateApiKey, hasValidApiKeyShape } from "../auth/api-key-format";
 import { newId, sha256Hex, timingSafeEqualHex } from "../auth/crypto";
 import { conflict, notFound, uniqueViolation } from "../errors";
-import { API_KEY_SCOPES, type ApiKeyScope, type Limits } from "../limits";
+import { API_KEY_SCOPES, type ApiKeyScope, type Limits, limitsOf } from "../limits";
 import type { Page } from "../schemas/page";
 import { tenantLimits } from "./accounts";
 import type { Actor, Db } from "./client";
 import { after, cursorKey, type PageRequest, pageOf } from "./paging";
 import { countBelow, countOf, insertWhere, quotaExceeded } from "./quota";
-import { apiKeys } from "./schema";
+import { apiKeys, tenants } from "./schema";
 
 /** last_used_at is refreshed at most this often, so a busy key does not write on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -145,6 +145,8 @@ export type KeyLookup =
       keyId: string;
       keyName: string;
       scopes: ApiKeyScope[];
+      /** The key's tenant's limits, read with the key. */
+      limits: Limits;
       touch?: Promise<unknown>;
     }
   | { ok: false; reason: string };
@@ -154,10 +156,15 @@ export async function findApiKey(db: Db, key: string, now: number): Promise<KeyL
   if (!hasValidApiKeyShape(key))
     return { ok: false, reason: "the API key is malformed (check that it was copied whole)" };
   const keyHash = await sha256Hex(key);
-  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash));
-  if (!row || !timingSafeEqualHex(row.keyHash, keyHash) || row.revokedAt) {
+  const [found] = await db
+    .select({ key: apiKeys, plan: tenants.plan })
+    .from(apiKeys)
+    .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+    .where(eq(apiKeys.keyHash, keyHash));
+  if (!found || !timingSafeEqualHex(found.key.keyHash, keyHash) || found.key.revokedAt) {
     return { ok: false, reason: "the API key is unknown or revoked" };
   }
+  const row = found.key;
   if (row.expiresAt && row.expiresAt.getTime() <= now) {
     return { ok: false, reason: `the API key expired at ${row.expiresAt.toISOString()}` };
   }
@@ -174,6 +181,12 @@ export async function findApiKey(db: Db, key: string, now: number): Promise<KeyL
         )
         .run()
     : undefined;
-  const found = { tenantId: row.tenantId, keyId: row.id, keyName: row.name, scopes: scopesIn(row.scopes) };
-  return { ok: true, ...found, ...(touch ? { touch } : {}) };
+  const lookup = {
+    tenantId: row.tenantId,
+    keyId: row.id,
+    keyName: row.name,
+    scopes: scopesIn(row.scopes),
+    limits: limitsOf(found.plan),
+  };
+  return { ok: true, ...lookup, ...(touch ? { touch } : {}) };
 }

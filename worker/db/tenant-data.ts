@@ -22,7 +22,10 @@ export class TenantData {
     readonly db: Db,
     readonly actor: Actor,
     modelEnv: ModelEnv,
+    /** Already known (read with the caller's session or key): then never read again. */
+    known?: Limits,
   ) {
+    if (known) this.limitsRead = Promise.resolve(known);
     const limits = () => this.limits();
     this.roles = new RoleStore(db, actor, modelEnv, limits);
     this.orchestrations = new OrchestrationStore(db, actor, this.roles, limits);

@@ -5,14 +5,21 @@ import { type Account, findSession } from "../db/accounts";
 import { findApiKey } from "../db/api-keys";
 import { openDb } from "../db/client";
 import type { Env } from "../env";
-import type { ApiKeyScope } from "../limits";
+import type { ApiKeyScope, Limits } from "../limits";
 import { readSessionCookie } from "./cookies";
 
 export type Caller =
   | { kind: "anonymous" }
   | { kind: "invalid"; reason: string }
-  | ({ kind: "user"; sessionToken: string } & Account)
-  | { kind: "apiKey"; tenantId: string; keyId: string; keyName: string; scopes: readonly ApiKeyScope[] };
+  | ({ kind: "user"; sessionToken: string } & Account & { limits: Limits })
+  | {
+      kind: "apiKey";
+      tenantId: string;
+      keyId: string;
+      keyName: string;
+      scopes: readonly ApiKeyScope[];
+      limits: Limits;
+    };
 
 export async function resolveCaller(
   request: Request,
@@ -28,8 +35,8 @@ export async function resolveCaller(
     const found = await findApiKey(db, match[1], now);
     if (!found.ok) return { kind: "invalid", reason: found.reason };
     if (found.touch) waitUntil(found.touch);
-    const { tenantId, keyId, keyName, scopes } = found;
-    return { kind: "apiKey", tenantId, keyId, keyName, scopes };
+    const { tenantId, keyId, keyName, scopes, limits } = found;
+    return { kind: "apiKey", tenantId, keyId, keyName, scopes, limits };
   }
   const token = readSessionCookie(request);
   if (!token) return { kind: "anonymous" };

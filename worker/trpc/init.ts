@@ -84,7 +84,8 @@ const callerProcedure = publicProcedure.use(async ({ ctx, next }) => {
       const tenantId = caller.kind === "user" ? caller.tenant.id : caller.tenantId;
       const principal = caller.kind === "user" ? `user:${caller.user.id}` : `apiKey:${caller.keyId}`;
       await takeRequestTokens(ctx, tenantId, principal); // TOO_MANY_REQUESTS + Retry-After when out
-      const data = new TenantData(openDb(ctx.env.DB), { tenantId, principal }, ctx.env);
+      // The limits came with the caller's lookup: no second read of the plan in this request.
+      const data = new TenantData(openDb(ctx.env.DB), { tenantId, principal }, ctx.env, caller.limits);
       return next({ ctx: { ...ctx, caller, data } });
     }
     default:

@@ -1,8 +1,9 @@
 // The signed-in frame: a skip link, the navigation (wraps on phones), who is signed in, and log out.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import type { ReactNode } from "react";
-import { Link, navigate, useLocation } from "../lib/router";
+import { Link, useLocation } from "../lib/router";
 import { type RouterOutputs, useTRPC } from "../lib/trpc";
+import { useSignedOut } from "../lib/use-signed-out";
 
 const NAV = [
   { to: "/", label: "Overview" },
@@ -22,19 +23,8 @@ function isCurrent(to: string, path: string) {
 
 export function Layout({ me, children }: { me: RouterOutputs["auth"]["me"]; children: ReactNode }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const { path } = useLocation();
-  const logout = useMutation(
-    trpc.auth.logout.mutationOptions({
-      onSuccess: async () => {
-        navigate("/login", { replace: true });
-        // Forget the tenant's data, then ask auth.me again: it answers UNAUTHORIZED and the login shows.
-        const meKey = trpc.auth.me.queryKey();
-        queryClient.removeQueries({ predicate: (query) => query.queryHash !== JSON.stringify(meKey) });
-        await queryClient.resetQueries({ queryKey: meKey });
-      },
-    }),
-  );
+  const logout = useMutation(trpc.auth.logout.mutationOptions({ onSuccess: useSignedOut() }));
   return (
     <div className="shell">
       <a className="skip-link" href="#content">

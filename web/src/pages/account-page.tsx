@@ -1,13 +1,13 @@
 // The signed-in person's account: change the password (other devices are signed out) and sign out
 // everywhere (every session ends, this one included).
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { ConfirmDialog } from "../components/dialog";
 import { Field } from "../components/field";
 import { ErrorNotice, PageHeader } from "../components/ui";
 import { describeError, issuesAt } from "../lib/errors";
-import { navigate } from "../lib/router";
 import { useTRPC } from "../lib/trpc";
+import { useSignedOut } from "../lib/use-signed-out";
 import { useTitle } from "../lib/use-title";
 
 export function AccountPage() {
@@ -97,19 +97,8 @@ function ChangePassword() {
 
 function SignOutEverywhere() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);
-  const signOut = useMutation(
-    trpc.auth.signOutEverywhere.mutationOptions({
-      onSuccess: async () => {
-        navigate("/login", { replace: true });
-        // As after logging out: forget the tenant's data, then auth.me answers UNAUTHORIZED.
-        const meKey = trpc.auth.me.queryKey();
-        queryClient.removeQueries({ predicate: (query) => query.queryHash !== JSON.stringify(meKey) });
-        await queryClient.resetQueries({ queryKey: meKey });
-      },
-    }),
-  );
+  const signOut = useMutation(trpc.auth.signOutEverywhere.mutationOptions({ onSuccess: useSignedOut() }));
   return (
     <section className="card" aria-labelledby="sign-out-everywhere">
       <h2 id="sign-out-everywhere">Sign out everywhere</h2>
