@@ -43,7 +43,7 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
-      exclude: ["test/e2e/**"],
+      exclude: ["test/e2e/**", "test/node/**"],
       globalSetup: ["test/helpers/fake-openai-server.ts", "test/helpers/mock-llm-server.ts"],
       provide: { fakeOpenAiPort, mockLlmPort },
       setupFiles: ["test/helpers/apply-migrations.ts"],
