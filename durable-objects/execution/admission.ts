@@ -1,11 +1,9 @@
 // Whether a start may go ahead (issue 13, "Depth and breadth"): how deep runs started from runs nest
-// (maxRunDepth), how many executions one execution starts (maxChildrenPerExecution) and how many the tenant
-// starts per minute (maxExecutionsStartedPerMinute). Every start passes here: execute and rerun, an
-// `orchestration` step's child, and agent code's execute_orchestration and rerun_execution inside a run.
-// It only checks and counts; starting is start.ts's job.
+// (maxRunDepth) and how many executions one execution starts (maxChildrenPerExecution); the tenant's
+// starts per minute are counted by its governor on admission (governor/starts.ts). Every start passes
+// here: execute and rerun, an `orchestration` step's child, and agent code's execute_orchestration and
+// rerun_execution inside a run. It only checks; starting is start.ts's job.
 import { and, eq } from "drizzle-orm";
-import { releaseSlot, takeSlot } from "../../worker/auth/rate-limit";
-import { RetryLaterError } from "../../worker/auth/retry-later";
 import type { Actor, Db } from "../../worker/db/client";
 import { apiKeys } from "../../worker/db/schema";
 import type { Env } from "../../worker/env";
@@ -27,27 +25,9 @@ export interface StartOrigin {
 /** A start refused by a limit that waiting does not lift (depth, children); the per-minute count says when. */
 export const limitRefusal = (message: string) => new TroupeError("TOO_MANY_REQUESTS", message);
 
-const MINUTE_MS = 60_000;
-
 export function depthRefusal(depth: number, limits: Limits): string | undefined {
   if (depth <= limits.maxRunDepth) return undefined;
   return `would nest executions ${depth} deep; the limit is ${limits.maxRunDepth} (maxRunDepth)`;
-}
-
-/**
- * Counts one start against the tenant's starts of the current minute, in one atomic upsert (parallel
- * starts cannot all pass), or refuses it, uncounted, with the wait until the window ends.
- */
-export async function takeStartSlot(db: Db, tenantId: string, limits: Limits, now: number): Promise<void> {
-  const max = limits.maxExecutionsStartedPerMinute;
-  const limit = { bucket: `executions-started:${tenantId}`, max, windowMs: MINUTE_MS };
-  const waitMs = await takeSlot(db, limit, now);
-  if (waitMs === 0) return;
-  await releaseSlot(db, limit);
-  throw new RetryLaterError(
-    waitMs,
-    `this team started ${max} executions in the last minute, the most its plan allows (maxExecutionsStartedPerMinute)`,
-  );
 }
 
 export function childrenRefusal(parentExecutionId: string, count: number, limits: Limits): string {

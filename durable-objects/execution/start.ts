@@ -6,7 +6,6 @@
 // A retried request (same idempotency key within 24 hours) gets the execution it started, whatever
 // happened to the definition since. Child executions (an `orchestration` step) and re-runs start here too.
 import { newId } from "../../worker/auth/crypto";
-import { RetryLaterError } from "../../worker/auth/retry-later";
 import { openDb } from "../../worker/db/client";
 import type { ExecutionRow } from "../../worker/db/executions";
 import type { Orchestration } from "../../worker/db/orchestrations";
@@ -27,7 +26,6 @@ import {
   depthRefusal,
   limitRefusal,
   type StartOrigin,
-  takeStartSlot,
 } from "./admission";
 import { claimChildRow, claimIdempotencyKey, markFailedToStart } from "./index-row";
 import { rootPrincipalOf } from "./lineage";
@@ -224,7 +222,6 @@ export async function startExecution(
   const prepared = await prepare(data, env, request.orchestrationId, request.version);
   const limits = await data.limits();
   await checkMonth(env.DB, data.actor.tenantId, limits, now);
-  await takeStartSlot(data.db, data.actor.tenantId, limits, now);
   if (origin) return startFromRun(data, env, request, now, { prepared, origin, limits });
   const budget = tighterBudget(prepared.orchestration.budget, request.budget);
   // Past maxRunningExecutions the run is queued (pending, no alarm) until the governor releases it.
@@ -240,7 +237,7 @@ export async function startExecution(
   if (request.idempotencyKey === undefined) {
     // Nothing to claim first: the object writes the index row itself, with the status it reached.
     const id = newId("exe");
-    const admitted = await admitExecution(env, data.actor.tenantId, id, { queue: true });
+    const admitted = await admitExecution(env, data.actor.tenantId, id, { queue: true, countStart: true });
     return settleStart(data, env, id, await start(id, false, admitted).catch((error: Error) => error));
   }
   const { orchestration } = prepared;
@@ -256,7 +253,7 @@ export async function startExecution(
     const existing = await executionStub(env, row.id).status();
     if (existing.ok) return existing.value;
   }
-  const admitted = await admitClaimed(env, data, row.id, created, { queue: true });
+  const admitted = await admitClaimed(env, data, row.id, created, { queue: true, countStart: true });
   return settleStart(data, env, row.id, await start(row.id, true, admitted).catch((error: Error) => error));
 }
 
@@ -269,17 +266,21 @@ async function admitClaimed(
   data: TenantData,
   executionId: string,
   claimed: boolean,
-  options: { queue?: boolean } = {},
+  options: { queue?: boolean; countStart?: boolean } = {},
 ) {
   try {
     return await admitExecution(env, data.actor.tenantId, executionId, options);
   } catch (error) {
-    if (claimed && error instanceof TroupeError)
-      await env.DB.prepare("delete from executions where tenant_id = ? and id = ? and status = 'pending'")
-        .bind(data.actor.tenantId, executionId)
-        .run();
+    if (claimed && error instanceof TroupeError) await forgetClaim(env, data.actor.tenantId, executionId);
     throw error;
   }
+}
+
+/** Takes back an index row claimed for a start that was refused before anything ran. */
+async function forgetClaim(env: Env, tenantId: string, executionId: string): Promise<void> {
+  await env.DB.prepare("delete from executions where tenant_id = ? and id = ? and status = 'pending'")
+    .bind(tenantId, executionId)
+    .run();
 }
 
 /**
@@ -313,7 +314,7 @@ async function startFromRun(
     const existing = await executionStub(env, row.id).status();
     if (existing.ok) return existing.value;
   }
-  await admitClaimed(env, data, row.id, created);
+  await admitClaimed(env, data, row.id, created, { countStart: true });
   const budget = tighterBudget(orchestration.budget, request.budget);
   const run = { limits, budget, now, executionId: row.id, parentId: origin.startedFrom };
   const started = await startWithBudget(data, env, run, (pinned) =>
@@ -404,12 +405,6 @@ export async function startChildExecution(
     stepName: entry.stepName,
   };
   const now = Date.now();
-  try {
-    await takeStartSlot(data.db, parentMeta.tenantId, limits, now);
-  } catch (error) {
-    if (error instanceof RetryLaterError) return { ok: false, final: false, error: error.message };
-    throw error;
-  }
   const { orchestration } = prepared;
   const claim = await claimChildRow(env.DB, data.actor, {
     executionId: entry.executionId,
@@ -430,7 +425,13 @@ export async function startChildExecution(
   const admission = await governorStub(env, parentMeta.tenantId).admitExecution({
     tenantId: parentMeta.tenantId,
     executionId: entry.executionId,
+    countStart: true,
   });
+  if (!admission.ok && admission.reason === "per_minute") {
+    // Worth another try once the minute is over: the claim is taken back, so the retry claims it afresh.
+    if (claim.created) await forgetClaim(env, parentMeta.tenantId, entry.executionId);
+    return { ok: false, final: false, error: admissionRefusal(admission) };
+  }
   if (!admission.ok) {
     const reason = admissionRefusal(admission);
     await markFailedToStart(env.DB, data.actor, entry.executionId, reason);

@@ -43,14 +43,17 @@ export function take(bucket: Bucket | undefined, rate: BucketRate, cost: number,
 }
 
 /**
- * Takes from every bucket or from none: a request refused by one bucket costs the others nothing.
- * Answers the longest wait among the buckets that refused, and which one that was.
+ * Takes `cost` from every bucket or from none: a request refused by one bucket costs the others nothing.
+ * With `extra`, also takes up to that many more tokens, as many as every bucket still holds whole (a
+ * lease the caller spends without asking again); `granted` is what was taken in all. Answers the longest
+ * wait among the buckets that refused, and which one that was.
  */
 export function takeAll<K extends string>(
   buckets: { key: K; bucket: Bucket | undefined; rate: BucketRate }[],
   cost: number,
   now: number,
-): { ok: true; buckets: Map<K, Bucket> } | { ok: false; key: K; retryAfterMs: number } {
+  extra = 0,
+): { ok: true; buckets: Map<K, Bucket>; granted: number } | { ok: false; key: K; retryAfterMs: number } {
   const taken = new Map<K, Bucket>();
   let refused: { key: K; retryAfterMs: number } | undefined;
   for (const { key, bucket, rate } of buckets) {
@@ -59,5 +62,9 @@ export function takeAll<K extends string>(
     else if (!refused || result.retryAfterMs > refused.retryAfterMs)
       refused = { key, retryAfterMs: result.retryAfterMs };
   }
-  return refused ? { ok: false, ...refused } : { ok: true, buckets: taken };
+  if (refused) return { ok: false, ...refused };
+  const spare = Math.min(extra, ...[...taken.values()].map((bucket) => Math.floor(bucket.tokens)));
+  if (spare <= 0) return { ok: true, buckets: taken, granted: cost };
+  for (const [key, bucket] of taken) taken.set(key, { ...bucket, tokens: bucket.tokens - spare });
+  return { ok: true, buckets: taken, granted: cost + spare };
 }

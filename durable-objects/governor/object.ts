@@ -5,8 +5,10 @@
 // queued runs; it never runs anything.
 //
 // PERSISTED CONTRACT v1 (governor storage): "running:<executionId>" = when it was admitted (ms); the
-// queue's keys are in queue.ts. Buckets live in memory only: an evicted governor starts with full
-// buckets, which errs towards letting a request through. The running set is pruned lazily: when it
+// queue's keys are in queue.ts. Buckets and the count of starts this minute live in memory only: an
+// evicted governor starts with full buckets and an empty minute, which errs towards letting a request
+// through. The running set is written without waiting for the disk (allowUnconfirmed): a write lost to a
+// crash counts one run too few, never strands one. The running set is pruned lazily: when it
 // looks full, the D1 index says which of its executions have ended. An execution object tells the
 // governor when its run ends (best effort), which starts the oldest queued runs; while the queue is not
 // empty an alarm reconciles against D1 every QUEUE_CHECK_MS, so a lost notice cannot stall it.
@@ -20,6 +22,7 @@ import type { RunStatus } from "../engine/types";
 import type { ExecutionObject } from "../execution/object";
 import { type Bucket, type BucketRate, takeAll } from "./bucket";
 import { ExecutionQueue, TENANT_KEY } from "./queue";
+import { type StartWindow, takeStart } from "./starts";
 
 /** A plan changed by an operator applies within this long (or at once after `forgetLimits`). */
 export const LIMITS_TTL_MS = 30_000;
@@ -34,7 +37,8 @@ const IDS_PER_QUERY = 90;
 const RUNNING_PREFIX = "running:";
 
 export type RequestVerdict =
-  | { ok: true }
+  /** `granted`: the tokens taken, the call's cost plus those leased to the caller (RequestTicket.extra). */
+  | { ok: true; granted: number }
   | { ok: false; scope: "tenant" | "key"; rate: BucketRate; retryAfterMs: number };
 
 export type Admission =
@@ -42,13 +46,17 @@ export type Admission =
   /** `position`: 1 for the next to start. */
   | { ok: true; queued: true; position: number }
   /** `queue`: set when the start could have queued but the queue was full. */
-  | { ok: false; running: number; max: number; queue?: { size: number; max: number } };
+  | { ok: false; reason: "running"; running: number; max: number; queue?: { size: number; max: number } }
+  /** maxExecutionsStartedPerMinute reached; `retryAfterMs`: until the minute's window closes. */
+  | { ok: false; reason: "per_minute"; max: number; retryAfterMs: number };
 
 export interface AdmissionRequest {
   tenantId: string;
   executionId: string;
   /** Past the running cap, queue it (execute, rerun) instead of refusing it (children, resume, agent code). */
   queue?: boolean;
+  /** A new run (not a resume): it counts against maxExecutionsStartedPerMinute when admitted or queued. */
+  countStart?: boolean;
 }
 
 export interface RequestTicket {
@@ -57,10 +65,13 @@ export interface RequestTicket {
   principal: string;
   /** Tokens to take: one per call (a tRPC batch of n calls takes n). */
   cost: number;
+  /** Up to this many more, if the buckets hold them, for the caller to spend without asking (client.ts). */
+  extra?: number;
 }
 
 export class TenantGovernor extends DurableObject<Env> {
   private readonly buckets = new Map<string, Bucket>();
+  private startWindow: StartWindow | undefined;
   private limitsRead: { limits: Promise<Limits>; at: number } | undefined;
   private runningRead: Promise<Map<string, number>> | undefined;
   private readonly queue = new ExecutionQueue(this.ctx.storage);
@@ -81,6 +92,7 @@ export class TenantGovernor extends DurableObject<Env> {
       ],
       Math.max(1, ticket.cost),
       now,
+      Math.max(0, Math.floor(ticket.extra ?? 0)),
     );
     if (!result.ok) {
       const rate = result.key === "tenant" ? tenantRate : keyRate;
@@ -88,7 +100,7 @@ export class TenantGovernor extends DurableObject<Env> {
     }
     for (const [key, bucket] of result.buckets) this.buckets.set(key === "tenant" ? key : keyBucket, bucket);
     if (this.buckets.size > MAX_BUCKETS) this.dropIdleBuckets(keyRate, now);
-    return { ok: true };
+    return { ok: true, granted: result.granted };
   }
 
   /**
@@ -96,7 +108,7 @@ export class TenantGovernor extends DurableObject<Env> {
    * queues it if asked to and the queue has room; the same id again gets the same answer.
    */
   admitExecution(request: AdmissionRequest): Promise<Admission> {
-    return this.serial(() => this.admit(request.tenantId, request.executionId, request.queue === true));
+    return this.serial(() => this.admit(request));
   }
 
   /** An execution object's notice that its run ended: its slot is free, the oldest queued runs start. */
@@ -104,7 +116,7 @@ export class TenantGovernor extends DurableObject<Env> {
     return this.serial(async () => {
       const running = await this.running();
       if (running.delete(request.executionId))
-        await this.ctx.storage.delete(`${RUNNING_PREFIX}${request.executionId}`);
+        await this.ctx.storage.delete(`${RUNNING_PREFIX}${request.executionId}`, { allowUnconfirmed: true });
       const queue = await this.queue.load();
       if (queue.has(request.executionId)) await this.queue.remove([request.executionId]);
       if (queue.size > 0) await this.makeRoom(request.tenantId, Date.now());
@@ -148,10 +160,16 @@ export class TenantGovernor extends DurableObject<Env> {
     this.buckets.clear();
     this.limitsRead = undefined;
     this.runningRead = undefined;
+    this.startWindow = undefined;
     this.queue.forget();
   }
 
-  private async admit(tenantId: string, executionId: string, queueable: boolean): Promise<Admission> {
+  private async admit({
+    tenantId,
+    executionId,
+    queue: queueable,
+    countStart,
+  }: AdmissionRequest): Promise<Admission> {
     const running = await this.running();
     if (running.has(executionId)) return { ok: true, queued: false };
     const position = await this.queue.positionOf(executionId);
@@ -159,20 +177,36 @@ export class TenantGovernor extends DurableObject<Env> {
     const limits = await this.limits(tenantId);
     const max = limits.maxRunningExecutions;
     const now = Date.now();
+    // Counted only once the start is admitted or queued (below): a refused start is not a start.
+    const started = countStart
+      ? takeStart(this.startWindow, limits.maxExecutionsStartedPerMinute, now)
+      : undefined;
+    if (started && !started.ok)
+      return {
+        ok: false,
+        reason: "per_minute",
+        max: limits.maxExecutionsStartedPerMinute,
+        retryAfterMs: started.retryAfterMs,
+      };
+    const countStarted = () => {
+      if (started) this.startWindow = started.window;
+    };
     const queue = await this.queue.load();
     await this.makeRoom(tenantId, now);
     // A child or a resumed run does not wait behind the queue: it is refused only when there is no room.
     if (running.size < max && (queue.size === 0 || !queueable)) {
       await this.count(executionId, now);
+      countStarted();
       return { ok: true, queued: false };
     }
-    const refused = { ok: false as const, running: running.size, max };
+    const refused = { ok: false as const, reason: "running" as const, running: running.size, max };
     const maxQueued = limits.maxQueuedExecutions;
     if (!queueable || maxQueued <= 0) return refused;
     if (queue.size >= maxQueued) await this.pruneQueue(tenantId, now);
     if (queue.size >= maxQueued) return { ...refused, queue: { size: queue.size, max: maxQueued } };
     const place = await this.queue.add(tenantId, executionId, now);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + QUEUE_CHECK_MS);
+    countStarted();
     return { ok: true, queued: true, position: place };
   }
 
@@ -206,7 +240,7 @@ export class TenantGovernor extends DurableObject<Env> {
 
   private async count(executionId: string, now: number): Promise<void> {
     (await this.running()).set(executionId, now);
-    await this.ctx.storage.put(`${RUNNING_PREFIX}${executionId}`, now);
+    await this.ctx.storage.put(`${RUNNING_PREFIX}${executionId}`, now, { allowUnconfirmed: true });
   }
 
   /** Drops the executions the D1 index shows ended, and those never indexed within the grace period. */

@@ -11,6 +11,7 @@ import type { ExecutionMeta } from "../../durable-objects/execution/store";
 import { executionStub } from "../../durable-objects/execution/stub";
 import { type BucketRate, take, takeAll } from "../../durable-objects/governor/bucket";
 import { governorStub } from "../../durable-objects/governor/client";
+import { takeStart } from "../../durable-objects/governor/starts";
 import type { PlanOverrides } from "../../worker/limits";
 import { errorOf, newTenant, type TestClient } from "../helpers/client";
 import { flowWith, statusOf } from "../helpers/control-flow";
@@ -62,7 +63,35 @@ describe("token buckets (pure)", () => {
     );
     expect(refused).toEqual({ ok: false, key: "key", retryAfterMs: 1_000 });
     const taken = takeAll([{ key: "tenant", bucket: tenant, rate: { perSecond: 10, burst: 10 } }], 2, 0);
-    expect(taken).toEqual({ ok: true, buckets: new Map([["tenant", { tokens: 3, at: 0 }]]) });
+    expect(taken).toEqual({ ok: true, buckets: new Map([["tenant", { tokens: 3, at: 0 }]]), granted: 2 });
+  });
+
+  it("leases extra tokens only as far as every bucket holds them whole, and never refuses for them", () => {
+    const buckets = (tenantTokens: number, keyTokens: number) => [
+      { key: "tenant" as const, bucket: { tokens: tenantTokens, at: 0 }, rate: { perSecond: 10, burst: 10 } },
+      { key: "key" as const, bucket: { tokens: keyTokens, at: 0 }, rate: { perSecond: 10, burst: 10 } },
+    ];
+    const leased = takeAll(buckets(10, 4.5), 1, 0, 20);
+    expect(leased).toMatchObject({ ok: true, granted: 4 });
+    if (!leased.ok) throw new Error("refused");
+    expect(leased.buckets.get("tenant")?.tokens).toBe(6);
+    expect(leased.buckets.get("key")?.tokens).toBe(0.5);
+    // The call's own cost is all it needs: with no spare tokens it still goes through, leasing none.
+    expect(takeAll(buckets(1, 1), 1, 0, 20)).toMatchObject({ ok: true, granted: 1 });
+    expect(takeAll(buckets(0.5, 10), 1, 0, 20)).toMatchObject({ ok: false, key: "tenant" });
+  });
+});
+
+describe("executions started per minute (pure)", () => {
+  it("counts starts in a minute's window and answers the wait until it closes", () => {
+    let window = takeStart(undefined, 2, 1_000);
+    expect(window).toEqual({ ok: true, window: { endsAt: 61_000, count: 1 } });
+    if (!window.ok) throw new Error("refused");
+    window = takeStart(window.window, 2, 30_000);
+    expect(window).toEqual({ ok: true, window: { endsAt: 61_000, count: 2 } });
+    if (!window.ok) throw new Error("refused");
+    expect(takeStart(window.window, 2, 31_000)).toEqual({ ok: false, retryAfterMs: 30_000 });
+    expect(takeStart(window.window, 2, 61_000)).toEqual({ ok: true, window: { endsAt: 121_000, count: 1 } });
   });
 });
 
