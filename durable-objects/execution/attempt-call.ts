@@ -68,7 +68,7 @@ export async function callAttempt(
     const result = await call;
     crashAt("after_reply");
     if (!live()) return undefined;
-    return job.outputSchema && result.ok ? checked(result, job.outputSchema) : result;
+    return job.outputSchema && result.ok ? checkedReply(result, job.outputSchema) : result;
   } catch (error) {
     const message = `model call failed: ${(error as Error).message}`;
     return live() ? { ok: false, error: { kind: "provider", message, retryable: true } } : undefined;
@@ -76,7 +76,7 @@ export async function callAttempt(
 }
 
 /** A reply that does not match the step's outputSchema is a retryable failure naming what is wrong. */
-function checked(
+export function checkedReply(
   result: Extract<AttemptResult, { ok: true }>,
   schema: Record<string, unknown>,
 ): AttemptResult {

@@ -28,6 +28,19 @@ async function scoreRun(replies: string[], maxRetries: number) {
 }
 
 describe("outputSchema", () => {
+  it("holds the built-in local model's replies to it too: a reply without the field fails the step", async () => {
+    const { trpc } = await newTenant("output-schema-local");
+    await trpc.role.create.mutate({ name: "Local Scorer", basePrompt: "Score it." });
+    const flow = await trpc.orchestrationManagement.create.mutate({
+      name: "Local score",
+      steps: [{ name: "Score", roleName: "Local Scorer", outputSchema: SCORE, maxRetries: 0 }],
+    });
+    const { id } = await trpc.orchestrationManagement.execute.mutate({ orchestrationId: flow.id });
+    const ended = await waitForEnd(trpc, id);
+    expect(ended.status).toBe("failed");
+    expect(ended.stepLogs[0]?.error).toMatch(/the reply does not match outputSchema: .*score/);
+  });
+
   it("completes a step whose reply matches, with the parsed value", async () => {
     const ended = await scoreRun(['{"score": 7}'], 0);
     expect(ended.status).toBe("completed");
