@@ -27,6 +27,8 @@ export default defineConfig(async () => {
   const fakeOpenAiPort = await freePort();
   // The same for @dwmkerr/mock-llm (test/helpers/mock-llm-server.ts), a third-party mock server.
   const mockLlmPort = await freePort();
+  // The webhook receiver (test/helpers/webhook-receiver.ts) deliveries are POSTed to.
+  const webhookReceiverPort = await freePort();
   return {
     root,
     plugins: [
@@ -44,8 +46,12 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       exclude: ["test/e2e/**", "test/node/**"],
-      globalSetup: ["test/helpers/fake-openai-server.ts", "test/helpers/mock-llm-server.ts"],
-      provide: { fakeOpenAiPort, mockLlmPort },
+      globalSetup: [
+        "test/helpers/fake-openai-server.ts",
+        "test/helpers/mock-llm-server.ts",
+        "test/helpers/webhook-receiver.ts",
+      ],
+      provide: { fakeOpenAiPort, mockLlmPort, webhookReceiverPort },
       setupFiles: ["test/helpers/apply-migrations.ts"],
     },
   };

@@ -7,6 +7,8 @@ import { z } from "zod";
 import { META_API_DTS } from "./agent-code/meta-api";
 import type { Env } from "./env";
 import { capBatch, limitBody, sameOriginJson, securityHeaders } from "./http/edge";
+import { openApiDocument } from "./http/openapi";
+import { triggerRoutes } from "./http/triggers";
 import { DEFAULT_LIMITS } from "./limits";
 import { orchestrationInputSchema } from "./schemas/orchestration";
 import { contextFactory } from "./trpc/context";
@@ -33,6 +35,9 @@ app.all("/trpc/*", (c) =>
   }),
 );
 
+// Inbound HTTP triggers: called from other origins by design, so no same-origin rule (worker/http/triggers.ts).
+app.route("/triggers", triggerRoutes);
+
 app.get("/health", async (c) => {
   const started = Date.now();
   try {
@@ -54,6 +59,11 @@ app.get("/schema/orchestration.json", (c) => {
   };
   return c.json(orchestrationJsonSchema);
 });
+
+// The API for callers outside TypeScript (worker/http/openapi.ts), built from the router and its zod schemas.
+app.get("/openapi.json", (c) =>
+  c.json(openApiDocument(new URL(c.req.url).origin), 200, { "cache-control": "public, max-age=300" }),
+);
 
 app.get("/meta-api.d.ts", (c) =>
   c.body(META_API_DTS, 200, {

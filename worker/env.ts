@@ -3,6 +3,7 @@
 import type { CallRunner } from "../durable-objects/call-runner/object";
 import type { ExecutionObject } from "../durable-objects/execution/object";
 import type { TenantGovernor } from "../durable-objects/governor/object";
+import type { WebhookDispatcher } from "../durable-objects/webhooks/object";
 import type { ModelEnv } from "./models/gateway";
 
 export interface Env extends ModelEnv {
@@ -13,6 +14,8 @@ export interface Env extends ModelEnv {
   CALL_RUNNERS: DurableObjectNamespace<CallRunner>;
   /** One per tenant: request rate limits and the count of running executions (durable-objects/governor/). */
   GOVERNORS: DurableObjectNamespace<TenantGovernor>;
+  /** One per tenant: delivers run events to the tenant's webhooks, with retries (durable-objects/webhooks/). */
+  WEBHOOKS: DurableObjectNamespace<WebhookDispatcher>;
   /** Loads the tenant sandboxes agent code runs in (worker/agent-code/). */
   LOADER: WorkerLoader;
   /** Model turns per step for roles with the `meta` tool (optional; see worker/agent-code/limits.ts). */
@@ -23,7 +26,7 @@ declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("./index");
-      durableNamespaces: "ExecutionObject" | "CallRunner" | "TenantGovernor";
+      durableNamespaces: "ExecutionObject" | "CallRunner" | "TenantGovernor" | "WebhookDispatcher";
     }
   }
 }

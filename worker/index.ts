@@ -5,10 +5,12 @@ import { purgeExpired } from "../durable-objects/execution/retention";
 import { sweep } from "../durable-objects/execution/sweeper";
 import { app } from "./app";
 import type { Env } from "./env";
+import { fireDueSchedules } from "./schedules/fire";
 
 export { CallRunner } from "../durable-objects/call-runner/object";
 export { ExecutionObject } from "../durable-objects/execution/object";
 export { TenantGovernor } from "../durable-objects/governor/object";
+export { WebhookDispatcher } from "../durable-objects/webhooks/object";
 export { MetaTools } from "./agent-code/meta-tools";
 
 export default {
@@ -17,5 +19,6 @@ export default {
     const now = Date.now();
     ctx.waitUntil(sweep(env, now));
     ctx.waitUntil(purgeExpired(env, now));
+    ctx.waitUntil(fireDueSchedules(env, now));
   },
 } satisfies ExportedHandler<Env>;

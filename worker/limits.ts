@@ -21,6 +21,12 @@ export const DEFAULT_LIMITS = {
   maxApiKeys: 50,
   /** Model providers the tenant may have. */
   maxProviders: 20,
+  /** Outbound webhooks the tenant may have (enabled or not). */
+  maxWebhooks: 20,
+  /** Inbound HTTP triggers the tenant may have (enabled or not). */
+  maxTriggers: 50,
+  /** Cron schedules the tenant may have (active, paused or failed). */
+  maxSchedules: 50,
   /** Ended executions older than this are deleted (their object's storage and index row). */
   retentionDays: 30,
   // The edge (enforced before a tenant is known, so always these defaults, never a plan's)

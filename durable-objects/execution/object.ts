@@ -12,6 +12,7 @@ import { decide, initialRun } from "../engine/decide";
 import { isTerminal } from "../engine/status";
 import type { Budget, Command, DecideContext, EngineEvent, RunHeader, RunStatus } from "../engine/types";
 import { governorStub } from "../governor/client";
+import { withoutIdleWebhooks } from "../webhooks/owed";
 import { CallsInFlight } from "./calls";
 import { ConnectionGate } from "./connection-gate";
 import { type FaultPoint, faultAt } from "./fault-points";
@@ -104,7 +105,7 @@ export class ExecutionObject extends DurableObject<Env> {
           [{ type: "start" }, { type: "fail", reason: refused.message }],
           this.inputs(now),
         );
-      const owed = owedBy(meta, decision);
+      const owed = await withoutIdleWebhooks(this.env, this.gate, meta.tenantId, owedBy(meta, decision));
       this.wakeAt = decision.wakeAt;
       const alarmAt =
         owed.length > 0 ? now : earliest(decision.wakeAt, this.watchdogFor(decision.commands, now));
@@ -421,7 +422,15 @@ export class ExecutionObject extends DurableObject<Env> {
         this.inputs(Date.now()),
       );
     this.crashAt("after_decide", loaded);
-    const { owed, unowed } = this.outbox.takeBackUnstarted(loaded, owedBy(loaded.meta, decision));
+    const { owed, unowed } = this.outbox.takeBackUnstarted(
+      loaded,
+      await withoutIdleWebhooks(
+        this.env,
+        this.gate,
+        loaded.meta.tenantId,
+        owedBy(loaded.meta, decision, loaded.run.instances),
+      ),
+    );
     if (!this.calls.inInvocation()) {
       // Deliveries and the D1 row are done right after the save; the alarm is only the net for a crash
       // in between, so it is due a moment later rather than at once, when it would race them.

@@ -6,7 +6,9 @@
 import type { Env } from "../../worker/env";
 import { totalSpent } from "../engine/budget";
 import { isTerminal } from "../engine/status";
-import type { ChildResult, Decision, EngineEvent, RunHeader } from "../engine/types";
+import type { ChildResult, Decision, EngineEvent, RunHeader, StepInstance } from "../engine/types";
+import { webhookDispatcher } from "../webhooks/client";
+import { approvalEvents, endEvent } from "../webhooks/event";
 import type { ConnectionGate } from "./connection-gate";
 import type { FaultPoint } from "./fault-points";
 import { startChildExecution } from "./start";
@@ -27,8 +29,15 @@ export interface OutboxHost {
   outboxEmptied(): Promise<void>;
 }
 
-export function owedBy(meta: ExecutionMeta, decision: Decision): OutboxEntry[] {
+/** `before`: the step records as they were before the decision (an approval that began waiting is news). */
+export function owedBy(
+  meta: ExecutionMeta,
+  decision: Decision,
+  before: ReadonlyMap<string, StepInstance> = new Map(),
+): OutboxEntry[] {
   const owed: OutboxEntry[] = [];
+  for (const event of approvalEvents(meta, decision.header, decision.changed, before))
+    owed.push({ type: "notify_webhooks", event });
   for (const command of decision.commands) {
     if (command.type === "start_child" || command.type === "cancel_child") owed.push(command);
     if (command.type === "status_changed" && meta.parent && isTerminal(command.status)) {
@@ -44,6 +53,8 @@ export function owedBy(meta: ExecutionMeta, decision: Decision): OutboxEntry[] {
         spent,
       });
     }
+    const ended = command.type === "status_changed" ? endEvent(meta, decision.header) : undefined;
+    if (ended) owed.push({ type: "notify_webhooks", event: ended });
   }
   return owed;
 }
@@ -190,6 +201,11 @@ async function deliverOne(env: Env, meta: ExecutionMeta, entry: OutboxEntry): Pr
         const { parentId, executionId, spent } = entry;
         await executionStub(env, parentId).budgetHold({ executionId, release: spent });
         return { delivered: true };
+      }
+      case "notify_webhooks": {
+        // The dispatcher stores the event before it answers; a repeat is a no-op (stable delivery ids).
+        const handed = await webhookDispatcher(env, meta.tenantId).enqueue(meta.tenantId, entry.event);
+        return handed.ok ? { delivered: true } : { delivered: false, error: handed.error };
       }
       default:
         return entry satisfies never;

@@ -12,8 +12,9 @@
 //     "released"      in an object with no state yet: the governor released it before its queued start
 //                     arrived, so that start runs at once
 //     "outbox:<id>"   a delivery owed to another execution object (start or cancel a child, tell the
-//                     parent this run ended, or the run whose budget it drew from what it spent),
-//                     written in the same commit as the decision that owes it
+//                     parent this run ended, or the run whose budget it drew from what it spent), or
+//                     an event for the team's webhooks (`notify_webhooks`, additive: state without one
+//                     loads as before), written in the same commit as the decision that owes it
 // Reads are cached in memory: this instance is the only writer of its storage. A decision with a record
 // over one stored value's limit is refused (StateTooLarge) before anything of it is written or cached.
 import type { MonthlyReserve } from "../../worker/db/usage";
@@ -29,6 +30,7 @@ import type {
   Spend,
   StepInstance,
 } from "../engine/types";
+import type { WebhookEvent } from "../webhooks/event";
 
 export interface ParentLink {
   executionId: string;
@@ -65,7 +67,9 @@ export type OutboxEntry =
   | Extract<Command, { type: "start_child" | "cancel_child" }>
   | { type: "notify_parent"; parent: ParentLink; executionId: string; result: ChildResult }
   /** This run (started by `parentId`'s agent code) ended: its hold on the parent's budget becomes `spent`. */
-  | { type: "release_budget"; parentId: string; executionId: string; spent: Spend };
+  | { type: "release_budget"; parentId: string; executionId: string; spent: Spend }
+  /** The run ended, or an approval began waiting: handed to the tenant's webhook dispatcher. */
+  | { type: "notify_webhooks"; event: WebhookEvent };
 
 export interface Loaded {
   meta: ExecutionMeta;

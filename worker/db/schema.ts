@@ -5,6 +5,7 @@ import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from
 import { RUN_STATUSES } from "../../durable-objects/engine/status";
 import type { ApiKeyScope, PlanOverrides } from "../limits";
 import { PROVIDER_KINDS, type ProviderModel } from "../schemas/provider";
+import { DELIVERY_STATUSES, WEBHOOK_EVENTS, type WebhookEventType } from "../schemas/webhook";
 
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" })
@@ -276,4 +277,179 @@ export const providers = sqliteTable(
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [uniqueIndex("providers_tenant_name_unique").on(t.tenantId, t.name)],
+);
+
+// Outbound webhooks (issue 14): a team's endpoints, each delivery of an event to one, and every attempt.
+/** A team's webhook endpoint. Its signing secret is stored only encrypted (like provider keys). */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    /** PERSISTED CONTRACT v1: WebhookEventType[] (worker/schemas/webhook.ts) as JSON. */
+    events: text("events", { mode: "json" }).$type<WebhookEventType[]>().notNull(),
+    /** Only this orchestration's runs; null = every run of the team. */
+    orchestrationId: text("orchestration_id"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** AES-GCM-256 of the signing secret, base64, and its 12-byte IV. */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    secretIv: text("secret_iv").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("webhooks_tenant_created_idx").on(t.tenantId, t.createdAt)],
+);
+
+/** One event owed to one webhook; the id is derived from both, so a repeated hand-off is a no-op. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type", { enum: WEBHOOK_EVENTS }).notNull(),
+    executionId: text("execution_id").notNull(),
+    /** The exact body POSTed (every attempt sends these bytes). */
+    body: text("body").notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("webhook_deliveries_webhook_created_idx").on(t.tenantId, t.webhookId, t.createdAt)],
+);
+
+/** One POST of a delivery: what came back (status, first 1 KB) or why nothing did. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    durationMs: integer("duration_ms").notNull(),
+    responseExcerpt: text("response_excerpt"),
+    error: text("error"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhook_attempts_delivery_idx").on(t.deliveryId, t.attempt)],
+);
+
+// Inbound triggers and schedules (worker/triggers/, worker/schedules/). The orchestration id is not a
+// foreign key: deleting an orchestration leaves its triggers answering 404 and its schedules failed, with
+// the reason, instead of vanishing silently.
+
+/** An HTTP trigger: `POST /triggers/<token>` starts its orchestration. The token is stored hashed and sealed. */
+export const triggers = sqliteTable(
+  "triggers",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    orchestrationId: text("orchestration_id").notNull(),
+    kind: text("kind", { enum: ["http"] }).notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** SHA-256 of the URL's token, hex: how a request finds its trigger. */
+    tokenHash: text("token_hash").notNull(),
+    /** The token AES-GCM sealed (worker/triggers/seal.ts), so the dashboard can show the URL again. */
+    tokenCiphertext: text("token_ciphertext").notNull(),
+    tokenIv: text("token_iv").notNull(),
+    requireSignature: integer("require_signature", { mode: "boolean" }).notNull().default(false),
+    /** The HMAC signing secret, sealed; null until a signature is first required. */
+    secretCiphertext: text("secret_ciphertext"),
+    secretIv: text("secret_iv"),
+    lastTriggeredAt: integer("last_triggered_at", { mode: "timestamp_ms" }),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("triggers_token_hash_unique").on(t.tokenHash),
+    index("triggers_tenant_orchestration_idx").on(t.tenantId, t.orchestrationId),
+  ],
+);
+
+/** The executions a trigger started (its newest few are kept, for "last runs"). */
+export const triggerRuns = sqliteTable(
+  "trigger_runs",
+  {
+    triggerId: text("trigger_id")
+      .notNull()
+      .references(() => triggers.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    executionId: text("execution_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.triggerId, t.executionId] }),
+    index("trigger_runs_trigger_created_idx").on(t.triggerId, t.createdAt),
+  ],
+);
+
+/** A cron schedule: the Worker's scheduled handler starts its orchestration at each due minute. */
+export const schedules = sqliteTable(
+  "schedules",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    orchestrationId: text("orchestration_id").notNull(),
+    /** Standard 5-field cron, read in `timezone`. */
+    cron: text("cron").notNull(),
+    timezone: text("timezone").notNull().default("UTC"),
+    /** PERSISTED CONTRACT v1: the execution input (any JSON value) as JSON. */
+    input: text("input", { mode: "json" }).notNull(),
+    status: text("status", { enum: ["active", "paused", "failed"] }).notNull(),
+    /** Why a schedule failed (its orchestration was deleted), for the dashboard. */
+    statusReason: text("status_reason"),
+    /** The next minute it is due (ms); null while paused or failed. */
+    nextRunAt: integer("next_run_at", { mode: "timestamp_ms" }),
+    lastRunAt: integer("last_run_at", { mode: "timestamp_ms" }),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    index("schedules_due_idx").on(t.status, t.nextRunAt),
+    index("schedules_tenant_orchestration_idx").on(t.tenantId, t.orchestrationId),
+  ],
+);
+
+/** One due minute of a schedule, claimed once (the primary key) before its execution is started. */
+export const scheduleRuns = sqliteTable(
+  "schedule_runs",
+  {
+    scheduleId: text("schedule_id")
+      .notNull()
+      .references(() => schedules.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    /** The scheduled minute (ms since the epoch, UTC). */
+    minute: integer("minute", { mode: "timestamp_ms" }).notNull(),
+    executionId: text("execution_id"),
+    /** Why the start was refused (quota, budget, inactive orchestration); null when it started. */
+    error: text("error"),
+    claimedAt: integer("claimed_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scheduleId, t.minute] })],
 );

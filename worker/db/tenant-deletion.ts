@@ -5,7 +5,7 @@
 import { eq } from "drizzle-orm";
 import { TroupeError } from "../errors";
 import type { Db } from "./client";
-import { apiKeys, tenants, users } from "./schema";
+import { apiKeys, schedules, tenants, triggers, users, webhooks } from "./schema";
 
 export async function deleteTenant(
   db: Db,
@@ -25,6 +25,11 @@ export async function deleteTenant(
       .set({ deletedAt: new Date(now) })
       .where(eq(tenants.id, tenantId)),
     db.delete(apiKeys).where(eq(apiKeys.tenantId, tenantId)),
+    // Nothing may start its runs any more: triggers answer 404, schedules stop (their runs go with them).
+    db.delete(triggers).where(eq(triggers.tenantId, tenantId)),
+    db.delete(schedules).where(eq(schedules.tenantId, tenantId)),
+    // Nothing more is sent to its webhooks (their deliveries and attempts cascade).
+    db.delete(webhooks).where(eq(webhooks.tenantId, tenantId)),
     // Sessions go with their users (cascade).
     db.delete(users).where(eq(users.tenantId, tenantId)),
   ]);

@@ -7,8 +7,11 @@ import { executionRouter } from "./execution";
 import { orchestrationRouter } from "./orchestration";
 import { providerRouter } from "./provider";
 import { roleRouter } from "./role";
+import { scheduleRouter } from "./schedule";
 import { tenantRouter } from "./tenant";
+import { triggerRouter } from "./trigger";
 import { usageRouter } from "./usage";
+import { webhookRouter } from "./webhook";
 
 export const appRouter = router({
   auth: authRouter,
@@ -20,6 +23,9 @@ export const appRouter = router({
   execution: executionRouter,
   tenant: tenantRouter,
   usage: usageRouter,
+  webhook: webhookRouter,
+  trigger: triggerRouter,
+  schedule: scheduleRouter,
 });
 
 export type AppRouter = typeof appRouter;
