@@ -8,6 +8,7 @@ import { launchBrowser } from "./browser.ts";
 import { Journey } from "./harness.ts";
 import { logOutAndIn, signUp } from "./journeys/accounts.ts";
 import { apiKeys } from "./journeys/api-keys.ts";
+import { apiReference } from "./journeys/api-reference.ts";
 import { agentConsole } from "./journeys/console.ts";
 import type { E2E } from "./journeys/context.ts";
 import { approveWaitingStep, rerunRun, resumeFailedRun, subOrchestration } from "./journeys/control-flow.ts";
@@ -16,7 +17,9 @@ import { orchestrations } from "./journeys/orchestrations.ts";
 import { phone } from "./journeys/phone.ts";
 import { providers } from "./journeys/providers.ts";
 import { roles } from "./journeys/roles.ts";
+import { triggers } from "./journeys/triggers.ts";
 import { usage } from "./journeys/usage.ts";
+import { webhooks } from "./journeys/webhooks.ts";
 import { startModelServer } from "./model-server.ts";
 
 const JOURNEYS = [
@@ -34,6 +37,9 @@ const JOURNEYS = [
   subOrchestration,
   providers,
   usage,
+  apiReference,
+  triggers,
+  webhooks,
   phone,
   logOutAndIn,
 ];

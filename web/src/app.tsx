@@ -9,6 +9,7 @@ import { Link, matchPath, navigate, useLocation } from "./lib/router";
 import { setSignedOutHandler, useTRPC } from "./lib/trpc";
 import { AccountPage } from "./pages/account-page";
 import { ApiKeysPage } from "./pages/api-keys-page";
+import { ApiReferencePage } from "./pages/api-reference-page";
 import { AuthPage } from "./pages/auth-page";
 import { ExecutionPage } from "./pages/execution-page";
 import { ExecutionsPage } from "./pages/executions-page";
@@ -20,6 +21,7 @@ import { ProvidersPage } from "./pages/providers-page";
 import { RoleEditorPage } from "./pages/role-editor-page";
 import { RolesPage } from "./pages/roles-page";
 import { UsagePage } from "./pages/usage-page";
+import { WebhooksPage } from "./pages/webhooks-page";
 
 const OrchestrationEditorPage = lazy(() => import("./pages/orchestration-editor-page"));
 const ConsolePage = lazy(() => import("./pages/console-page"));
@@ -50,7 +52,9 @@ const ROUTES: Route[] = [
   ["/providers/new", () => <ProviderEditorPage />],
   ["/providers/:providerId", (p) => <ProviderEditorPage providerId={p.providerId} />],
   ["/usage", () => <UsagePage />],
+  ["/webhooks", () => <WebhooksPage />],
   ["/keys", () => <ApiKeysPage />],
+  ["/api-reference", () => <ApiReferencePage />],
   ["/account", () => <AccountPage />],
   ["/console", () => <ConsolePage />],
 ];

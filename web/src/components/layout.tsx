@@ -13,7 +13,9 @@ const NAV = [
   { to: "/providers", label: "Providers" },
   { to: "/usage", label: "Usage" },
   { to: "/console", label: "Agent console" },
+  { to: "/webhooks", label: "Webhooks" },
   { to: "/keys", label: "API keys" },
+  { to: "/api-reference", label: "API reference" },
   { to: "/account", label: "Account" },
 ];
 

@@ -6,7 +6,9 @@ import { ConfirmDialog } from "../components/dialog";
 import { ExecuteForm } from "../components/execute-form";
 import { ExecutionsTable } from "../components/executions-table";
 import { FlowGraph } from "../components/flow-graph";
+import { SchedulesPanel } from "../components/schedules-panel";
 import { ShowMore } from "../components/show-more";
+import { TriggersPanel } from "../components/triggers-panel";
 import { ErrorNotice, PageHeader, Spinner, Tag } from "../components/ui";
 import { graphStepsOf } from "../lib/flow-steps";
 import { formatDateTime } from "../lib/format";
@@ -138,6 +140,11 @@ export function OrchestrationPage({ orchestrationId }: { orchestrationId: string
             />
           ) : null}
         </section>
+      </div>
+
+      <div className="grid-2">
+        <TriggersPanel orchestrationId={orchestration.id} />
+        <SchedulesPanel orchestrationId={orchestration.id} />
       </div>
 
       <ConfirmDialog
