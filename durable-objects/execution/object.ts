@@ -105,7 +105,15 @@ export class ExecutionObject extends DurableObject<Env> {
           [{ type: "start" }, { type: "fail", reason: refused.message }],
           this.inputs(now),
         );
-      const owed = await withoutIdleWebhooks(this.env, this.gate, meta.tenantId, owedBy(meta, decision));
+      // A start released from the queue may be minutes old: its webhook hint is not trusted then.
+      const webhooks = request.queued ? undefined : request.webhooks;
+      const owed = await withoutIdleWebhooks(
+        this.env,
+        this.gate,
+        meta.tenantId,
+        owedBy(meta, decision),
+        webhooks,
+      );
       this.wakeAt = decision.wakeAt;
       const alarmAt =
         owed.length > 0 ? now : earliest(decision.wakeAt, this.watchdogFor(decision.commands, now));
@@ -498,7 +506,8 @@ export class ExecutionObject extends DurableObject<Env> {
     const written = await this.gate.run(() =>
       tryProjectStatus(this.env.DB, meta, header, () => this.crashAt("before_projection", { meta })),
     );
-    if (written && isTerminal(header.status)) this.ctx.waitUntil(this.tellGovernorEnded(meta));
+    if (written && isTerminal(header.status) && meta.endNotice !== false)
+      this.ctx.waitUntil(this.tellGovernorEnded(meta));
     return written;
   }
 

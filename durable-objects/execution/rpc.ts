@@ -30,6 +30,11 @@ export interface StartRequest {
    * once it has: an execution the caller was told about is always listed.
    */
   indexed: boolean;
+  /**
+   * Whether the team had an enabled webhook when the start was prepared: a run that ends or starts an
+   * approval's wait within this start owes webhook notices by it, without reading D1 again.
+   */
+  webhooks?: boolean;
 }
 
 export interface ApprovalRequest {

@@ -160,9 +160,15 @@ async function checkRunnable(
   return roles;
 }
 
-/** The orchestration to run (the version asked for, or the current one), checked and with its roles. */
+/**
+ * The orchestration to run (the version asked for, or the current one), checked and with its roles, and
+ * whether the team has an enabled webhook (read at the same time, for a run that ends within its start).
+ */
 async function prepare(data: TenantData, env: Env, orchestrationId: string, version?: number) {
-  const orchestration = await data.orchestrations.get(orchestrationId, version, { warnings: false });
+  const [orchestration, webhooks] = await Promise.all([
+    data.orchestrations.get(orchestrationId, version, { warnings: false }),
+    data.webhooksEnabled().catch(() => undefined),
+  ]);
   const roles = await checkRunnable(data, env, orchestration);
   // The tenant's size limits as they are now: the run keeps them whatever its plan becomes meanwhile.
   const { maxStepInputChars, maxStepOutputChars, maxMappedValueChars, maxRunContextChars } =
@@ -173,7 +179,7 @@ async function prepare(data: TenantData, env: Env, orchestrationId: string, vers
     maxMappedValueChars,
     maxRunContextChars,
   };
-  return { orchestration, roles, limits };
+  return { orchestration, roles, limits, webhooks };
 }
 
 function startRequest(
@@ -182,6 +188,8 @@ function startRequest(
   prepared: Awaited<ReturnType<typeof prepare>>,
   lineage: { parent?: ParentLink; depth: number; startedFrom?: string; rootPrincipal?: string },
   pinned: PinnedBudget = {},
+  /** False when the governor need not hear of the run's end (its admission said so). */
+  notify = true,
 ) {
   const { orchestration, roles, limits } = prepared;
   const plan: Plan = {
@@ -205,8 +213,9 @@ function startRequest(
     ...(lineage.rootPrincipal ? { rootPrincipal: lineage.rootPrincipal } : {}),
     ...(pinned.monthlyReserve ? { monthlyReserve: pinned.monthlyReserve } : {}),
     ...(pinned.budgetHeldBy ? { budgetHeldBy: pinned.budgetHeldBy } : {}),
+    ...(notify ? {} : { endNotice: false as const }),
   };
-  return { meta, plan };
+  return { meta, plan, ...(prepared.webhooks === undefined ? {} : { webhooks: prepared.webhooks }) };
 }
 
 export async function startExecution(
@@ -219,28 +228,28 @@ export async function startExecution(
 ): Promise<ExecutionStatus> {
   const replayed = await replay(data, env, request, now);
   if (replayed) return replayed;
-  const prepared = await prepare(data, env, request.orchestrationId, request.version);
-  const limits = await data.limits();
-  await checkMonth(env.DB, data.actor.tenantId, limits, now);
-  if (origin) return startFromRun(data, env, request, now, { prepared, origin, limits });
-  const budget = tighterBudget(prepared.orchestration.budget, request.budget);
-  // Past maxRunningExecutions the run is queued (pending, no alarm) until the governor releases it.
-  const start = (executionId: string, indexed: boolean, { queued }: { queued: boolean }) =>
-    startWithBudget(data, env, { limits, budget, now, executionId }, (pinned) =>
-      executionStub(env, executionId).start({
-        ...startRequest(data, executionId, prepared, { depth: 0 }, pinned),
-        input: request.input,
-        indexed,
-        queued,
-      }),
-    );
-  if (request.idempotencyKey === undefined) {
-    // Nothing to claim first: the object writes the index row itself, with the status it reached.
-    const id = newId("exe");
-    const admitted = await admitExecution(env, data.actor.tenantId, id, { queue: true, countStart: true });
-    return settleStart(data, env, id, await start(id, false, admitted).catch((error: Error) => error));
+  if (origin) {
+    const { prepared, limits } = await prepareChecked(data, env, request, now);
+    return startFromRun(data, env, request, now, { prepared, origin, limits });
   }
-  const { orchestration } = prepared;
+  const { idempotencyKey } = request;
+  if (idempotencyKey === undefined) return startUnkeyed(data, env, request, now);
+  return startKeyed(data, env, { ...request, idempotencyKey }, now);
+}
+
+/**
+ * A start with an idempotency key: the key is claimed (an index row, "pending") before it is admitted,
+ * so a repeat finds the run this key started.
+ */
+async function startKeyed(
+  data: TenantData,
+  env: Env,
+  request: ExecuteInput & { idempotencyKey: string },
+  now: number,
+): Promise<ExecutionStatus> {
+  const checked = await prepareChecked(data, env, request, now);
+  const start = starter(data, env, request, checked, now);
+  const { orchestration } = checked.prepared;
   const { row, created } = await claimIdempotencyKey(env.DB, data.actor, {
     orchestrationId: orchestration.id,
     orchestrationName: orchestration.name,
@@ -255,6 +264,56 @@ export async function startExecution(
   }
   const admitted = await admitClaimed(env, data, row.id, created, { queue: true, countStart: true });
   return settleStart(data, env, row.id, await start(row.id, true, admitted).catch((error: Error) => error));
+}
+
+/** The definition to run, checked, and the tenant's limits with its month's budget checked. */
+async function prepareChecked(data: TenantData, env: Env, request: ExecuteInput, now: number) {
+  const prepared = await prepare(data, env, request.orchestrationId, request.version);
+  const limits = await data.limits();
+  await checkMonth(env.DB, data.actor.tenantId, limits, now);
+  return { prepared, limits };
+}
+
+/** The start function of a run of `prepared`, to call once it is admitted (or queued). */
+function starter(data: TenantData, env: Env, request: ExecuteInput, checked: Checked, now: number) {
+  const { prepared, limits } = checked;
+  const budget = tighterBudget(prepared.orchestration.budget, request.budget);
+  // Past maxRunningExecutions the run is queued (pending, no alarm) until the governor releases it.
+  return (executionId: string, indexed: boolean, { queued, notify }: { queued: boolean; notify: boolean }) =>
+    startWithBudget(data, env, { limits, budget, now, executionId }, (pinned) =>
+      executionStub(env, executionId).start({
+        ...startRequest(data, executionId, prepared, { depth: 0 }, pinned, notify),
+        input: request.input,
+        indexed,
+        queued,
+      }),
+    );
+}
+
+type Checked = Awaited<ReturnType<typeof prepareChecked>>;
+
+/**
+ * A start with no key to claim first: the governor admits it while the definition is read and checked
+ * (one wait instead of two), and the object writes the index row itself, with the status it reached. A
+ * start the checks refuse gives its admission back.
+ */
+async function startUnkeyed(data: TenantData, env: Env, request: ExecuteInput, now: number) {
+  const id = newId("exe");
+  const { tenantId } = data.actor;
+  const [checked, admitted] = await Promise.allSettled([
+    prepareChecked(data, env, request, now),
+    admitExecution(env, tenantId, id, { queue: true, countStart: true }),
+  ]);
+  if (checked.status === "rejected") {
+    if (admitted.status === "fulfilled")
+      await governorStub(env, tenantId)
+        .withdrawAdmission({ tenantId, executionId: id })
+        .catch((error: Error) => console.error(`execution ${id}: withdrawing its admission:`, error.message));
+    throw checked.reason;
+  }
+  if (admitted.status === "rejected") throw admitted.reason;
+  const start = starter(data, env, request, checked.value, now);
+  return settleStart(data, env, id, await start(id, false, admitted.value).catch((error: Error) => error));
 }
 
 /**

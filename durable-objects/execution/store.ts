@@ -58,6 +58,11 @@ export interface ExecutionMeta {
   monthlyReserve?: MonthlyReserve;
   /** The execution whose budget this run draws from (its agent code started it); told when this run ends. */
   budgetHeldBy?: string;
+  /**
+   * false: the tenant's governor, well below its cap when it admitted this run, need not be told when it
+   * ends (a prune against D1 frees the slot). Additive; absent = tell it.
+   */
+  endNotice?: false;
   /** Who started the run at the root of this one's tree ("user:…", "apiKey:…"; v2, additive; absent = unknown). */
   rootPrincipal?: string;
 }

@@ -11,6 +11,7 @@ export type GovernorRpc = Pick<
   | "takeRequest"
   | "admitExecution"
   | "executionEnded"
+  | "withdrawAdmission"
   | "runningExecutions"
   | "queuedExecutions"
   | "forgetLimits"
@@ -138,14 +139,15 @@ export async function admitExecution(
   tenantId: string,
   executionId: string,
   { queue = false, countStart = false } = {},
-): Promise<{ queued: boolean }> {
+): Promise<{ queued: boolean; notify: boolean }> {
   const admission = await governorStub(env, tenantId).admitExecution({
     tenantId,
     executionId,
     queue,
     countStart,
   });
-  if (admission.ok) return { queued: admission.queued };
+  // A queued run is released by the governor, which then needs to hear when it ends.
+  if (admission.ok) return { queued: admission.queued, notify: admission.queued || admission.notify };
   if (admission.reason === "per_minute")
     throw new RetryLaterError(admission.retryAfterMs, admissionRefusal(admission));
   throw new TroupeError("TOO_MANY_REQUESTS", admissionRefusal(admission));

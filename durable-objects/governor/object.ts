@@ -30,6 +30,13 @@ export const LIMITS_TTL_MS = 30_000;
 export const ADMISSION_GRACE_MS = 60_000;
 /** While runs are queued, the governor checks D1 this often for runs that ended unannounced. */
 export const QUEUE_CHECK_MS = 30_000;
+/**
+ * Below this share of maxRunningExecutions, with nothing queued, an admitted run is told it need not
+ * report its end: its slot is freed when the set is next pruned against D1 (at this share, at most every
+ * PRUNE_EVERY_MS, and always before a start would be refused or queued).
+ */
+const NOTICE_FROM_SHARE = 0.5;
+const PRUNE_EVERY_MS = 2_000;
 /** Buckets kept in memory before full ones (idle callers) are dropped. */
 const MAX_BUCKETS = 1_000;
 /** D1 binds at most 100 parameters per statement. */
@@ -42,7 +49,8 @@ export type RequestVerdict =
   | { ok: false; scope: "tenant" | "key"; rate: BucketRate; retryAfterMs: number };
 
 export type Admission =
-  | { ok: true; queued: false }
+  /** `notify`: the run must tell the governor when it ends (else a prune against D1 frees its slot). */
+  | { ok: true; queued: false; notify: boolean }
   /** `position`: 1 for the next to start. */
   | { ok: true; queued: true; position: number }
   /** `queue`: set when the start could have queued but the queue was full. */
@@ -72,6 +80,7 @@ export interface RequestTicket {
 export class TenantGovernor extends DurableObject<Env> {
   private readonly buckets = new Map<string, Bucket>();
   private startWindow: StartWindow | undefined;
+  private prunedAt = 0;
   private limitsRead: { limits: Promise<Limits>; at: number } | undefined;
   private runningRead: Promise<Map<string, number>> | undefined;
   private readonly queue = new ExecutionQueue(this.ctx.storage);
@@ -123,6 +132,24 @@ export class TenantGovernor extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Takes back an admission whose start was then refused before anything ran (the start checked its
+   * orchestration while it was admitted): its slot or queue place is freed and it is not counted as a
+   * start of this minute.
+   */
+  withdrawAdmission(request: { tenantId: string; executionId: string }): Promise<void> {
+    return this.serial(async () => {
+      const running = await this.running();
+      const queue = await this.queue.load();
+      const held = running.has(request.executionId) || queue.has(request.executionId);
+      if (running.delete(request.executionId))
+        await this.ctx.storage.delete(`${RUNNING_PREFIX}${request.executionId}`, { allowUnconfirmed: true });
+      if (queue.has(request.executionId)) await this.queue.remove([request.executionId]);
+      if (held && this.startWindow && this.startWindow.count > 0 && this.startWindow.endsAt > Date.now())
+        this.startWindow = { ...this.startWindow, count: this.startWindow.count - 1 };
+    });
+  }
+
   /** The queued executions, oldest first, for tests and operators. */
   async queuedExecutions(): Promise<string[]> {
     return [...(await this.queue.load()).keys()];
@@ -171,7 +198,7 @@ export class TenantGovernor extends DurableObject<Env> {
     countStart,
   }: AdmissionRequest): Promise<Admission> {
     const running = await this.running();
-    if (running.has(executionId)) return { ok: true, queued: false };
+    if (running.has(executionId)) return { ok: true, queued: false, notify: true };
     const position = await this.queue.positionOf(executionId);
     if (position > 0) return { ok: true, queued: true, position };
     const limits = await this.limits(tenantId);
@@ -197,7 +224,7 @@ export class TenantGovernor extends DurableObject<Env> {
     if (running.size < max && (queue.size === 0 || !queueable)) {
       await this.count(executionId, now);
       countStarted();
-      return { ok: true, queued: false };
+      return { ok: true, queued: false, notify: await this.needsNotice(tenantId, max, now) };
     }
     const refused = { ok: false as const, reason: "running" as const, running: running.size, max };
     const maxQueued = limits.maxQueuedExecutions;
@@ -217,7 +244,10 @@ export class TenantGovernor extends DurableObject<Env> {
   private async makeRoom(tenantId: string, now: number): Promise<void> {
     const running = await this.running();
     const max = (await this.limits(tenantId)).maxRunningExecutions;
-    if (running.size >= max) await this.prune(tenantId, running, now);
+    const queued = (await this.queue.load()).size > 0;
+    // Runs told not to report their end hold slots until a prune: with runs waiting, prune often.
+    if (running.size >= max || (queued && now - this.prunedAt >= PRUNE_EVERY_MS))
+      await this.prune(tenantId, running, now);
     for (let next = await this.queue.head(); next !== undefined && running.size < max; ) {
       const released = await this.executionStub(next)
         .release()
@@ -243,8 +273,21 @@ export class TenantGovernor extends DurableObject<Env> {
     await this.ctx.storage.put(`${RUNNING_PREFIX}${executionId}`, now, { allowUnconfirmed: true });
   }
 
+  /**
+   * Whether the run just counted must report its end: yes once the tenant holds NOTICE_FROM_SHARE of its
+   * cap (after dropping what D1 shows ended, at most every PRUNE_EVERY_MS) or has runs queued.
+   */
+  private async needsNotice(tenantId: string, max: number, now: number): Promise<boolean> {
+    if ((await this.queue.load()).size > 0) return true;
+    const running = await this.running();
+    if (running.size < max * NOTICE_FROM_SHARE) return false;
+    if (now - this.prunedAt >= PRUNE_EVERY_MS) await this.prune(tenantId, running, now);
+    return running.size >= max * NOTICE_FROM_SHARE;
+  }
+
   /** Drops the executions the D1 index shows ended, and those never indexed within the grace period. */
   private async prune(tenantId: string, running: Map<string, number>, now: number): Promise<void> {
+    this.prunedAt = now;
     const ended = await this.endedAmong(tenantId, running, now);
     if (ended.length === 0) return;
     for (const id of ended) running.delete(id);

@@ -218,6 +218,47 @@ async function holdingTenant(plan: PlanOverrides, label: string) {
   return { ...tenant, holds, called, execute };
 }
 
+describe("end notices", () => {
+  async function metaOf(executionId: string): Promise<ExecutionMeta | undefined> {
+    const stub = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId));
+    return runInDurableObject(stub, (_object: ExecutionObject, state) =>
+      state.storage.get<ExecutionMeta>("meta"),
+    );
+  }
+
+  it("well below the cap a run need not report its end, its slot is found free in D1; near it, runs report", async () => {
+    const tenant = await sleeperTenant({ maxRunningExecutions: 4, maxQueuedExecutions: 0 }, "notices");
+    const first = await tenant.execute();
+    expect((await metaOf(first.id))?.endNotice).toBe(false);
+    await cancelAndWait(tenant.trpc, first.id);
+    // Its end was not announced: the governor still counts it, until it prunes against D1.
+    const [second, third] = [await tenant.execute(), await tenant.execute()];
+    expect((await metaOf(second.id))?.endNotice).toBe(false);
+    // Half the cap is held (first pruned away as ended): the third run must report its end.
+    expect((await metaOf(third.id))?.endNotice).toBeUndefined();
+    const fourth = await tenant.execute();
+    const fifth = await tenant.execute();
+    expect((await metaOf(fifth.id))?.endNotice).toBeUndefined();
+    // Full: the next start is refused, and frees up as soon as one that reports ends.
+    expect(await errorOf(tenant.execute())).toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    await cancelAndWait(tenant.trpc, fourth.id);
+    expect((await tenant.execute()).status).toBe("running");
+  });
+
+  it("a start the checks refuse gives its admission back: it holds no slot and is no start of the minute", async () => {
+    const tenant = await sleeperTenant(
+      { maxRunningExecutions: 1, maxQueuedExecutions: 0, maxExecutionsStartedPerMinute: 1 },
+      "withdrawn",
+    );
+    const missing = await errorOf(
+      tenant.trpc.orchestrationManagement.execute.mutate({ orchestrationId: "No such flow", input: {} }),
+    );
+    expect(missing.code).toBe("NOT_FOUND");
+    expect(await governorStub(env, tenant.tenant.id).runningExecutions(tenant.tenant.id)).toEqual([]);
+    expect((await tenant.execute()).status).toBe("running");
+  });
+});
+
 describe("the queue past the cap (maxQueuedExecutions)", () => {
   it("queues starts past the cap, starts them in order as runs end, and refuses past the queue", async () => {
     const tenant = await holdingTenant({ maxRunningExecutions: 2, maxQueuedExecutions: 2 }, "queue");

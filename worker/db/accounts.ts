@@ -18,6 +18,7 @@ import { TroupeError, uniqueViolation } from "../errors";
 import { type Limits, limitsOf } from "../limits";
 import type { Db } from "./client";
 import { sessions, tenants, users } from "./schema";
+import { hasEnabledWebhook, type TenantFacts } from "./tenant-facts";
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 const FAILURE_WINDOW_MS = 15 * 60 * 1000;
@@ -158,16 +159,16 @@ export async function login(
   };
 }
 
-/** The signed-in account, with its tenant's limits (read in the same query, so a request pays no more). */
+/** The signed-in account, with its tenant's facts (read in the same query, so a request pays no more). */
 export async function findSession(
   db: Db,
   token: string,
   now: number,
-): Promise<(Account & { limits: Limits }) | undefined> {
+): Promise<(Account & TenantFacts) | undefined> {
   if (!/^[0-9a-f]{64}$/.test(token)) return undefined;
   const tokenHash = await sha256Hex(token);
   const [row] = await db
-    .select({ user: users, tenant: tenants })
+    .select({ user: users, tenant: tenants, webhooks: hasEnabledWebhook })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .innerJoin(tenants, eq(tenants.id, sessions.tenantId))
@@ -177,6 +178,7 @@ export async function findSession(
     user: { id: row.user.id, email: row.user.email },
     tenant: { id: row.tenant.id, name: row.tenant.name },
     limits: limitsOf(row.tenant.plan),
+    webhooks: Boolean(row.webhooks),
   };
 }
 

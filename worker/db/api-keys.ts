@@ -11,6 +11,7 @@ import type { Actor, Db } from "./client";
 import { after, cursorKey, type PageRequest, pageOf } from "./paging";
 import { countBelow, countOf, insertWhere, quotaExceeded } from "./quota";
 import { apiKeys, tenants } from "./schema";
+import { hasEnabledWebhook } from "./tenant-facts";
 
 /** last_used_at is refreshed at most this often, so a busy key does not write on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -147,6 +148,8 @@ export type KeyLookup =
       scopes: ApiKeyScope[];
       /** The key's tenant's limits, read with the key. */
       limits: Limits;
+      /** Whether the key's tenant has an enabled webhook, read with the key. */
+      webhooks: boolean;
       touch?: Promise<unknown>;
     }
   | { ok: false; reason: string };
@@ -157,7 +160,7 @@ export async function findApiKey(db: Db, key: string, now: number): Promise<KeyL
     return { ok: false, reason: "the API key is malformed (check that it was copied whole)" };
   const keyHash = await sha256Hex(key);
   const [found] = await db
-    .select({ key: apiKeys, plan: tenants.plan })
+    .select({ key: apiKeys, plan: tenants.plan, webhooks: hasEnabledWebhook })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(eq(apiKeys.keyHash, keyHash));
@@ -187,6 +190,7 @@ export async function findApiKey(db: Db, key: string, now: number): Promise<KeyL
     keyName: row.name,
     scopes: scopesIn(row.scopes),
     limits: limitsOf(found.plan),
+    webhooks: Boolean(found.webhooks),
   };
   return { ok: true, ...lookup, ...(touch ? { touch } : {}) };
 }

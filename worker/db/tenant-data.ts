@@ -10,6 +10,7 @@ import { ExecutionIndex } from "./executions";
 import { OrchestrationStore } from "./orchestrations";
 import { type PageRequest, pageSize } from "./paging";
 import { RoleStore } from "./roles";
+import { type TenantFacts, teamHasWebhooks } from "./tenant-facts";
 
 export class TenantData {
   readonly roles: RoleStore;
@@ -23,9 +24,12 @@ export class TenantData {
     readonly actor: Actor,
     modelEnv: ModelEnv,
     /** Already known (read with the caller's session or key): then never read again. */
-    known?: Limits,
+    known?: TenantFacts,
   ) {
-    if (known) this.limitsRead = Promise.resolve(known);
+    if (known) {
+      this.limitsRead = Promise.resolve(known.limits);
+      this.webhooksRead = Promise.resolve(known.webhooks);
+    }
     const limits = () => this.limits();
     this.roles = new RoleStore(db, actor, modelEnv, limits);
     this.orchestrations = new OrchestrationStore(db, actor, this.roles, limits);
@@ -35,6 +39,13 @@ export class TenantData {
   }
 
   private limitsRead: Promise<Limits> | undefined;
+  private webhooksRead: Promise<boolean> | undefined;
+
+  /** Whether the team has an enabled webhook (as the caller's lookup found it, or read now). */
+  webhooksEnabled(): Promise<boolean> {
+    this.webhooksRead ??= teamHasWebhooks(this.db, this.actor.tenantId);
+    return this.webhooksRead;
+  }
 
   /** The tenant's limits (its plan over the defaults), read once per request. */
   limits(): Promise<Limits> {

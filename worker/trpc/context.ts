@@ -4,22 +4,22 @@ import type { FetchCreateContextFnOptions } from "@trpc/server/adapters/fetch";
 import { type Account, findSession } from "../db/accounts";
 import { findApiKey } from "../db/api-keys";
 import { openDb } from "../db/client";
+import type { TenantFacts } from "../db/tenant-facts";
 import type { Env } from "../env";
-import type { ApiKeyScope, Limits } from "../limits";
+import type { ApiKeyScope } from "../limits";
 import { readSessionCookie } from "./cookies";
 
 export type Caller =
   | { kind: "anonymous" }
   | { kind: "invalid"; reason: string }
-  | ({ kind: "user"; sessionToken: string } & Account & { limits: Limits })
-  | {
+  | ({ kind: "user"; sessionToken: string } & Account & TenantFacts)
+  | ({
       kind: "apiKey";
       tenantId: string;
       keyId: string;
       keyName: string;
       scopes: readonly ApiKeyScope[];
-      limits: Limits;
-    };
+    } & TenantFacts);
 
 export async function resolveCaller(
   request: Request,
@@ -35,8 +35,8 @@ export async function resolveCaller(
     const found = await findApiKey(db, match[1], now);
     if (!found.ok) return { kind: "invalid", reason: found.reason };
     if (found.touch) waitUntil(found.touch);
-    const { tenantId, keyId, keyName, scopes, limits } = found;
-    return { kind: "apiKey", tenantId, keyId, keyName, scopes, limits };
+    const { tenantId, keyId, keyName, scopes, limits, webhooks } = found;
+    return { kind: "apiKey", tenantId, keyId, keyName, scopes, limits, webhooks };
   }
   const token = readSessionCookie(request);
   if (!token) return { kind: "anonymous" };

@@ -85,7 +85,8 @@ const callerProcedure = publicProcedure.use(async ({ ctx, next }) => {
       const principal = caller.kind === "user" ? `user:${caller.user.id}` : `apiKey:${caller.keyId}`;
       await takeRequestTokens(ctx, tenantId, principal); // TOO_MANY_REQUESTS + Retry-After when out
       // The limits came with the caller's lookup: no second read of the plan in this request.
-      const data = new TenantData(openDb(ctx.env.DB), { tenantId, principal }, ctx.env, caller.limits);
+      const facts = { limits: caller.limits, webhooks: caller.webhooks };
+      const data = new TenantData(openDb(ctx.env.DB), { tenantId, principal }, ctx.env, facts);
       return next({ ctx: { ...ctx, caller, data } });
     }
     default:
