@@ -10,6 +10,8 @@ import {
 } from "@trpc/client";
 import { EventSource } from "eventsource";
 import type { AppRouter } from "../../worker/trpc/routers/_app.ts";
+import { type RunOptions, run, type WatchOptions, watchExecution } from "./run.ts";
+import type { ExecutionStatus } from "./types.ts";
 
 /** The server refuses a batch of more calls than this (worker/limits.ts maxBatchSize). */
 const MAX_BATCH_CALLS = 25;
@@ -23,7 +25,16 @@ export interface TroupeClientOptions {
   fetch?: typeof globalThis.fetch;
 }
 
-export type TroupeClient = TRPCClient<AppRouter>;
+/** Every procedure of the API, typed: `client.role.list.query({})`, `client.orchestrationManagement...`. */
+export type TroupeApi = TRPCClient<AppRouter>;
+
+/** The API plus the helpers that follow a run to its end (run.ts). */
+export type TroupeClient = TroupeApi & {
+  /** Starts `orchestration` (an id or a name) with `input`; resolves with its final status. */
+  run(orchestration: string, input: unknown, options?: RunOptions): Promise<ExecutionStatus>;
+  /** Follows an execution already started to its final status. */
+  watchExecution(executionId: string, options?: WatchOptions): Promise<ExecutionStatus>;
+};
 
 /** The tRPC endpoint for a base URL: "https://host" and "https://host/trpc" both give "https://host/trpc". */
 export function trpcUrl(url: string): string {
@@ -40,6 +51,24 @@ export function trpcUrl(url: string): string {
 }
 
 export function createTroupeClient(options: TroupeClientOptions): TroupeClient {
+  const api = createApi(options);
+  const helpers = {
+    run: (orchestration: string, input: unknown, runOptions?: RunOptions) =>
+      run(api, orchestration, input, runOptions),
+    watchExecution: (executionId: string, watchOptions?: WatchOptions) =>
+      watchExecution(api, executionId, watchOptions),
+  };
+  // tRPC's client is a proxy that turns every property into a procedure path: the helpers (no router
+  // of the API is named like them) are answered first.
+  return new Proxy(api, {
+    get: (target, property, receiver) =>
+      Object.hasOwn(helpers, property)
+        ? helpers[property as keyof typeof helpers]
+        : Reflect.get(target, property, receiver),
+  }) as TroupeClient;
+}
+
+function createApi(options: TroupeClientOptions): TroupeApi {
   const url = trpcUrl(options.url);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const authorization = `Bearer ${options.apiKey}`;

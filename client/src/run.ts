@@ -1,7 +1,7 @@
 // Running an orchestration and following it to its end: execute, then the watchExecution subscription
 // (Server-Sent Events), with getExecutionStatus as the fallback whenever the stream drops or ends early.
 // Resolves with the final status; never cancels the run itself (aborting only stops the watching).
-import type { TroupeClient } from "./client.ts";
+import type { TroupeApi } from "./client.ts";
 import { apiErrorOf } from "./errors.ts";
 import { type Budget, type ExecutionStatus, isTerminal, type StepLog } from "./types.ts";
 
@@ -61,7 +61,7 @@ export function stepReporter(onStep: WatchOptions["onStep"]) {
 
 /** Starts `orchestration` (an id or a name) with `input` and resolves with its final status. */
 export async function run(
-  client: TroupeClient,
+  client: TroupeApi,
   orchestration: string,
   input: unknown,
   options: RunOptions = {},
@@ -82,7 +82,7 @@ export async function run(
 
 /** Follows an execution already started (or any execution by id) to its final status. */
 export async function watchExecution(
-  client: TroupeClient,
+  client: TroupeApi,
   executionId: string,
   options: WatchOptions = {},
 ): Promise<ExecutionStatus> {
@@ -94,7 +94,7 @@ export async function watchExecution(
 }
 
 async function followExecution(
-  client: TroupeClient,
+  client: TroupeApi,
   first: ExecutionStatus,
   options: WatchOptions,
 ): Promise<ExecutionStatus> {
@@ -143,7 +143,7 @@ interface StreamEnd {
 
 /** One watchExecution subscription: resolves when it ends (final status, completion, error or abort). */
 function streamOnce(
-  client: TroupeClient,
+  client: TroupeApi,
   executionId: string,
   receive: (status: ExecutionStatus) => void,
   signal: AbortSignal | undefined,

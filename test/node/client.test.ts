@@ -74,6 +74,22 @@ describe("run()", () => {
     expect(napDone?.previous?.status).toBe("waiting");
   });
 
+  it("is also the client's own method, as `troupe.run(orchestration, input, { onStep })`, beside every procedure", async () => {
+    const flow = await napThenWrite(200);
+    const steps: string[] = [];
+    const final = await client.run(
+      flow.name,
+      { topic: "methods" },
+      { onStep: ({ step }) => steps.push(step.name) },
+    );
+    expect(final.status).toBe("completed");
+    expect(steps).toEqual(expect.arrayContaining(["Nap", "Write"]));
+    expect((await client.watchExecution(final.id)).status).toBe("completed");
+    // The procedures are still there, typed, next to the helpers.
+    const page = await client.orchestrationManagement.list.query({});
+    expect(page.items.map((item) => item.name)).toContain(flow.name);
+  });
+
   it("still reaches the final status when the event stream drops mid-run", async () => {
     const flow = await napThenWrite(1500);
     const watches: string[] = [];
