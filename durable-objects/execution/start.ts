@@ -1,5 +1,6 @@
 // Starting an execution: check the orchestration (active, every role present), pin its version, the
-// roles it uses and the model each resolves to, then hand the snapshot to a new Durable Object, which
+// roles it uses and the model each resolves to (start-prepare.ts), count it in the tenant's governor,
+// then hand the snapshot to a new Durable Object, which
 // writes the index row with the status its start reached (an idempotency key is claimed by inserting the
 // row first). `execute` returns at once: steps the local model answers have run by then, the object's
 // alarms run the rest.
@@ -8,17 +9,11 @@
 import { newId } from "../../worker/auth/crypto";
 import { openDb } from "../../worker/db/client";
 import type { ExecutionRow } from "../../worker/db/executions";
-import type { Orchestration } from "../../worker/db/orchestrations";
-import { ProviderStore } from "../../worker/db/providers";
 import { TenantData } from "../../worker/db/tenant-data";
 import type { Env } from "../../worker/env";
 import { TroupeError } from "../../worker/errors";
 import type { Limits } from "../../worker/limits";
-import { needsTenantModels, resolveModel } from "../../worker/models/resolve";
-import { formatPath } from "../../worker/schemas/common";
-import { allSteps } from "../engine/definition";
-import type { RunLimits } from "../engine/limits";
-import type { Budget, JsonValue, Plan, RoleSnapshot } from "../engine/types";
+import type { Budget, JsonValue } from "../engine/types";
 import { admissionRefusal, admitExecution, governorStub } from "../governor/client";
 import {
   childrenRefusal,
@@ -38,8 +33,9 @@ import {
   tighterBudget,
   unpinBudget,
 } from "./run-budget";
+import { type Prepared, prepare, startRequest } from "./start-prepare";
 import type { ExecutionStatus } from "./status-view";
-import type { ExecutionMeta, OutboxEntry, ParentLink } from "./store";
+import type { ExecutionMeta, OutboxEntry } from "./store";
 import { type ExecutionRpc, executionStub } from "./stub";
 
 export interface ExecuteInput {
@@ -50,19 +46,6 @@ export interface ExecuteInput {
   idempotencyKey?: string;
   /** This run's budget; the orchestration's, when it has one, caps it too. */
   budget?: Budget;
-}
-
-async function snapshotRoles(
-  data: TenantData,
-  roleNames: Set<string>,
-): Promise<Record<string, RoleSnapshot>> {
-  const roles: Record<string, RoleSnapshot> = {};
-  if (roleNames.size === 0) return roles;
-  for (const role of await data.roles.byNames([...roleNames])) {
-    const { id, name, basePrompt, capabilities, contextLimits, hyperparameters, tools } = role;
-    roles[name] = { id, name, basePrompt, capabilities, contextLimits, hyperparameters, tools };
-  }
-  return roles;
 }
 
 /** A key names one request: reusing it for another orchestration is a client bug, not a retry. */
@@ -89,133 +72,6 @@ async function replay(
   // Not started yet (a concurrent first request, or one whose start failed): the full path starts it.
   const status = await executionStub(env, row.id).status();
   return status.ok ? status.value : undefined;
-}
-
-/**
- * Each role's model, resolved now and pinned in the plan: the run keeps it (and its prices) whatever
- * happens to the role or the tenant's providers meanwhile. A model that no longer resolves (its provider
- * was deleted or renamed) refuses the start, naming the steps that use the role.
- */
-async function pinModels(
-  data: TenantData,
-  env: Env,
-  roles: Record<string, RoleSnapshot>,
-  named: { path: (string | number)[]; roleName: string }[],
-): Promise<void> {
-  const snapshots = Object.values(roles);
-  const store = new ProviderStore(data.db, data.actor, env);
-  const tenantModels = snapshots.some(needsTenantModels) ? await store.models() : [];
-  const refused: { role: string; message: string }[] = [];
-  for (const role of snapshots) {
-    const resolved = resolveModel(role, tenantModels, env);
-    if (resolved.ok) role.model = resolved.model;
-    else refused.push({ role: role.name, message: `hyperparameters.model: ${resolved.message}` });
-  }
-  if (refused.length === 0) return;
-  const why = new Map(refused.map((r) => [r.role, r.message]));
-  throw new TroupeError(
-    "PRECONDITION_FAILED",
-    `cannot start: ${refused.map((r) => `role "${r.role}": ${r.message}`).join("; ")}`,
-    named.flatMap((n) => {
-      const message = why.get(n.roleName);
-      return message
-        ? [{ path: `${formatPath(n.path)}.roleName`, message: `role "${n.roleName}": ${message}` }]
-        : [];
-    }),
-  );
-}
-
-/** Roles and activity are checked at start; a definition saved with missing roles is only a warning. */
-async function checkRunnable(
-  data: TenantData,
-  env: Env,
-  orchestration: Orchestration,
-): Promise<Record<string, RoleSnapshot>> {
-  if (!orchestration.isActive) {
-    throw new TroupeError(
-      "PRECONDITION_FAILED",
-      `orchestration "${orchestration.name}" is inactive; set isActive: true to run it`,
-      [{ path: "orchestrationId", message: "is inactive" }],
-    );
-  }
-  const named = [...allSteps(orchestration.steps)].flatMap(({ step, path }) =>
-    (step.stepType ?? "agent") === "agent" && "roleName" in step && step.roleName !== undefined
-      ? [{ path, roleName: step.roleName }]
-      : [],
-  );
-  const roles = await snapshotRoles(data, new Set(named.map((n) => n.roleName)));
-  const missing = named.filter((n) => !roles[n.roleName]);
-  if (missing.length > 0) {
-    const names = [...new Set(missing.map((m) => JSON.stringify(m.roleName)))].join(", ");
-    throw new TroupeError(
-      "PRECONDITION_FAILED",
-      `cannot start: missing role(s) ${names}; create them first`,
-      missing.map((m) => ({
-        path: `${formatPath(m.path)}.roleName`,
-        message: `role "${m.roleName}" does not exist; create it first`,
-      })),
-    );
-  }
-  await pinModels(data, env, roles, named);
-  return roles;
-}
-
-/**
- * The orchestration to run (the version asked for, or the current one), checked and with its roles, and
- * whether the team has an enabled webhook (read at the same time, for a run that ends within its start).
- */
-async function prepare(data: TenantData, env: Env, orchestrationId: string, version?: number) {
-  const [orchestration, webhooks] = await Promise.all([
-    data.orchestrations.get(orchestrationId, version, { warnings: false }),
-    data.webhooksEnabled().catch(() => undefined),
-  ]);
-  const roles = await checkRunnable(data, env, orchestration);
-  // The tenant's size limits as they are now: the run keeps them whatever its plan becomes meanwhile.
-  const { maxStepInputChars, maxStepOutputChars, maxMappedValueChars, maxRunContextChars } =
-    await data.limits();
-  const limits: RunLimits = {
-    maxStepInputChars,
-    maxStepOutputChars,
-    maxMappedValueChars,
-    maxRunContextChars,
-  };
-  return { orchestration, roles, limits, webhooks };
-}
-
-function startRequest(
-  data: TenantData,
-  executionId: string,
-  prepared: Awaited<ReturnType<typeof prepare>>,
-  lineage: { parent?: ParentLink; depth: number; startedFrom?: string; rootPrincipal?: string },
-  pinned: PinnedBudget = {},
-  /** False when the governor need not hear of the run's end (its admission said so). */
-  notify = true,
-) {
-  const { orchestration, roles, limits } = prepared;
-  const plan: Plan = {
-    executionId,
-    steps: orchestration.steps,
-    roles,
-    limits,
-    ...(pinned.budget ? { budget: pinned.budget } : {}),
-  };
-  const meta: ExecutionMeta = {
-    v: 2,
-    executionId,
-    tenantId: data.actor.tenantId,
-    orchestrationId: orchestration.id,
-    orchestrationName: orchestration.name,
-    orchestrationVersion: orchestration.version,
-    createdBy: data.actor.principal,
-    ...(lineage.parent ? { parent: lineage.parent } : {}),
-    depth: lineage.depth,
-    ...(lineage.startedFrom ? { startedFrom: lineage.startedFrom } : {}),
-    ...(lineage.rootPrincipal ? { rootPrincipal: lineage.rootPrincipal } : {}),
-    ...(pinned.monthlyReserve ? { monthlyReserve: pinned.monthlyReserve } : {}),
-    ...(pinned.budgetHeldBy ? { budgetHeldBy: pinned.budgetHeldBy } : {}),
-    ...(notify ? {} : { endNotice: false as const }),
-  };
-  return { meta, plan, ...(prepared.webhooks === undefined ? {} : { webhooks: prepared.webhooks }) };
 }
 
 export async function startExecution(
@@ -387,8 +243,6 @@ async function startFromRun(
   await confirmParentRunning(env, origin, row.id);
   return status;
 }
-
-type Prepared = Awaited<ReturnType<typeof prepare>>;
 
 /**
  * Pins the run's budget (holding its share of the month's, or of the budget of the run whose agent code
