@@ -8,6 +8,7 @@ import { errorOf, newTenant, type TestClient } from "../helpers/client";
 import { roleInput } from "../helpers/fixtures";
 import { seedRoles, setPlan } from "../helpers/plans";
 import { model } from "../helpers/providers";
+import { tenantWithOrchestration } from "../helpers/triggers";
 
 type Page<T> = { items: T[]; nextCursor: string | null };
 
@@ -227,6 +228,34 @@ describe("the other lists page the same way", () => {
     const ids = pages.flat().map((run) => run.id);
     expect(new Set(ids).size).toBe(3);
     expect((await trpc.agent.runs.query({ executionId: "exe_none" })).items).toEqual([]);
+  });
+
+  it("trigger.list, schedule.list and webhook.list page past their first page", async () => {
+    const { trpc, orchestrationId } = await tenantWithOrchestration("paging");
+    const created: Record<string, string[]> = { triggers: [], schedules: [], webhooks: [] };
+    for (const n of [1, 2, 3]) {
+      created.triggers?.push(
+        (await trpc.trigger.create.mutate({ orchestrationId, kind: "http" })).trigger.id,
+      );
+      const cron = `${n} 9 * * *`;
+      created.schedules?.push((await trpc.schedule.create.mutate({ orchestrationId, cron, input: {} })).id);
+      const url = `https://example.com/hooks/${n}`;
+      created.webhooks?.push((await trpc.webhook.create.mutate({ url, events: ["execution.completed"] })).id);
+    }
+    // Two pages that join to every row once (rows created within one millisecond order by id).
+    const joined = (pages: { id: string }[][]) => {
+      expect(pages.map((page) => page.length)).toEqual([2, 1]);
+      return pages
+        .flat()
+        .map((item) => item.id)
+        .sort();
+    };
+    const triggers = await allPages((cursor) => trpc.trigger.list.query({ limit: 2, ...at(cursor) }));
+    expect(joined(triggers)).toEqual(created.triggers?.sort());
+    const schedules = await allPages((cursor) => trpc.schedule.list.query({ limit: 2, ...at(cursor) }));
+    expect(joined(schedules)).toEqual(created.schedules?.sort());
+    const webhooks = await allPages((cursor) => trpc.webhook.list.query({ limit: 2, ...at(cursor) }));
+    expect(joined(webhooks)).toEqual(created.webhooks?.sort());
   });
 });
 

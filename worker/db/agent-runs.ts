@@ -4,7 +4,7 @@ import { and, desc, eq } from "drizzle-orm";
 import { newId } from "../auth/crypto";
 import type { Page } from "../schemas/page";
 import type { Db } from "./client";
-import { after, cursorKey, type PageRequest, pageOf } from "./paging";
+import { afterNewest, newestKey, type PageRequest, pageOf } from "./paging";
 import { agentRuns } from "./schema";
 
 export type AgentRunOutcome = (typeof agentRuns.$inferSelect)["outcome"];
@@ -58,18 +58,15 @@ export class AgentRunLog {
   async list(filter: { executionId?: string } & PageRequest): Promise<Page<AgentRunSummary>> {
     const conditions = [eq(agentRuns.tenantId, this.tenantId)];
     if (filter.executionId) conditions.push(eq(agentRuns.executionId, filter.executionId));
-    const cursor = cursorKey(filter.cursor, "number");
-    if (cursor)
-      conditions.push(
-        after("desc", agentRuns.createdAt, agentRuns.id, new Date(Number(cursor[0])), cursor[1]),
-      );
+    const newer = afterNewest(filter.cursor, agentRuns.createdAt, agentRuns.id);
+    if (newer) conditions.push(newer);
     const rows = await this.db
       .select()
       .from(agentRuns)
       .where(and(...conditions))
       .orderBy(desc(agentRuns.createdAt), desc(agentRuns.id))
       .limit(filter.limit + 1);
-    return pageOf(rows, filter.limit, (row) => [row.createdAt.getTime(), row.id], toSummary);
+    return pageOf(rows, filter.limit, newestKey, toSummary);
   }
 }
 

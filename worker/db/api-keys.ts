@@ -8,7 +8,7 @@ import { API_KEY_SCOPES, type ApiKeyScope, type Limits, limitsOf } from "../limi
 import type { Page } from "../schemas/page";
 import { tenantLimits } from "./accounts";
 import type { Actor, Db } from "./client";
-import { after, cursorKey, type PageRequest, pageOf } from "./paging";
+import { afterNewest, newestKey, type PageRequest, pageOf } from "./paging";
 import { countBelow, countOf, insertWhere, quotaExceeded } from "./quota";
 import { apiKeys, tenants } from "./schema";
 import { hasEnabledWebhook } from "./tenant-facts";
@@ -104,21 +104,18 @@ export class ApiKeyStore {
 
   /** Newest first, revoked and expired keys included; a page after `cursor`. */
   async list(page: PageRequest): Promise<Page<ApiKeySummary>> {
-    const cursor = cursorKey(page.cursor, "number");
     const rows = await this.db
       .select()
       .from(apiKeys)
       .where(
         and(
           eq(apiKeys.tenantId, this.actor.tenantId),
-          cursor
-            ? after("desc", apiKeys.createdAt, apiKeys.id, new Date(Number(cursor[0])), cursor[1])
-            : undefined,
+          afterNewest(page.cursor, apiKeys.createdAt, apiKeys.id),
         ),
       )
       .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
       .limit(page.limit + 1);
-    return pageOf(rows, page.limit, (row) => [row.createdAt.getTime(), row.id], toSummary);
+    return pageOf(rows, page.limit, newestKey, toSummary);
   }
 
   async revoke(apiKeyId: string): Promise<ApiKeySummary> {

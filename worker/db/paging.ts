@@ -41,6 +41,24 @@ export function after(
   return or(beyond(sortColumn, sortValue), and(eq(sortColumn, sortValue), beyond(idColumn, id))) as SQL;
 }
 
+/**
+ * For the lists ordered newest first by (createdAt, id): the condition for the rows after `cursor` (none
+ * without one), and each row's cursor key. The cursor holds the time in ms; the column compares Dates.
+ */
+export function afterNewest(
+  cursor: string | undefined,
+  createdAtColumn: SQLiteColumn,
+  idColumn: SQLiteColumn,
+): SQL | undefined {
+  const key = cursorKey(cursor, "number");
+  return key ? after("desc", createdAtColumn, idColumn, new Date(Number(key[0])), key[1]) : undefined;
+}
+
+export const newestKey = (row: { createdAt: Date; id: string }): CursorKey => [
+  row.createdAt.getTime(),
+  row.id,
+];
+
 /** The page of `rows` (read with limit + 1) and the cursor of its last item when more follow. */
 export function pageOf<Row, Item>(
   rows: Row[],

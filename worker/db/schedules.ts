@@ -9,7 +9,7 @@ import { DEFAULT_TIMEZONE, nextRunAfter, nextRuns, parseCron } from "../schedule
 import type { JsonValue } from "../schemas/common";
 import type { Page } from "../schemas/page";
 import type { Actor, Db } from "./client";
-import { after, cursorKey, type PageRequest, pageOf } from "./paging";
+import { afterNewest, newestKey, type PageRequest, pageOf } from "./paging";
 import { countBelow, countOf, insertWhere } from "./quota";
 import { executions, scheduleRuns, schedules } from "./schema";
 import { countQuotaExceeded, requireOrchestration } from "./triggers";
@@ -96,22 +96,19 @@ export class ScheduleStore {
 
   /** Newest first; a page after `cursor`. */
   async list(filter: { orchestrationId?: string | undefined } & PageRequest): Promise<Page<ScheduleView>> {
-    const conditions = [this.scope];
-    if (filter.orchestrationId) conditions.push(eq(schedules.orchestrationId, filter.orchestrationId));
-    const cursor = cursorKey(filter.cursor, "number");
-    if (cursor) conditions.push(after("desc", schedules.createdAt, schedules.id, cursor[0], cursor[1]));
     const rows = await this.db
       .select()
       .from(schedules)
-      .where(and(...conditions))
+      .where(
+        and(
+          this.scope,
+          filter.orchestrationId ? eq(schedules.orchestrationId, filter.orchestrationId) : undefined,
+          afterNewest(filter.cursor, schedules.createdAt, schedules.id),
+        ),
+      )
       .orderBy(desc(schedules.createdAt), desc(schedules.id))
       .limit(filter.limit + 1);
-    const page = pageOf(
-      rows,
-      filter.limit,
-      (row) => [row.createdAt.getTime(), row.id],
-      (row) => row,
-    );
+    const page = pageOf(rows, filter.limit, newestKey, (row) => row);
     return { items: await this.views(page.items), nextCursor: page.nextCursor };
   }
 

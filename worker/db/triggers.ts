@@ -15,7 +15,7 @@ import {
   tokenHash,
 } from "../triggers/secrets";
 import type { Actor, Db } from "./client";
-import { after, cursorKey, type PageRequest, pageOf } from "./paging";
+import { afterNewest, newestKey, type PageRequest, pageOf } from "./paging";
 import { countBelow, countOf, insertWhere } from "./quota";
 import { executions, orchestrations, triggerRuns, triggers } from "./schema";
 
@@ -133,22 +133,19 @@ export class TriggerStore {
 
   /** Newest first; a page after `cursor`. */
   async list(filter: { orchestrationId?: string | undefined } & PageRequest): Promise<Page<TriggerView>> {
-    const conditions = [this.scope];
-    if (filter.orchestrationId) conditions.push(eq(triggers.orchestrationId, filter.orchestrationId));
-    const cursor = cursorKey(filter.cursor, "number");
-    if (cursor) conditions.push(after("desc", triggers.createdAt, triggers.id, cursor[0], cursor[1]));
     const rows = await this.db
       .select()
       .from(triggers)
-      .where(and(...conditions))
+      .where(
+        and(
+          this.scope,
+          filter.orchestrationId ? eq(triggers.orchestrationId, filter.orchestrationId) : undefined,
+          afterNewest(filter.cursor, triggers.createdAt, triggers.id),
+        ),
+      )
       .orderBy(desc(triggers.createdAt), desc(triggers.id))
       .limit(filter.limit + 1);
-    const page = pageOf(
-      rows,
-      filter.limit,
-      (row) => [row.createdAt.getTime(), row.id],
-      (row) => row,
-    );
+    const page = pageOf(rows, filter.limit, newestKey, (row) => row);
     return { items: await this.views(page.items), nextCursor: page.nextCursor };
   }
 

@@ -16,7 +16,7 @@ import type {
 } from "../schemas/webhook";
 import { checkWebhookUrl } from "../webhooks/url";
 import type { Actor, Db } from "./client";
-import { after, cursorKey, type PageRequest, pageOf } from "./paging";
+import { afterNewest, newestKey, type PageRequest, pageOf } from "./paging";
 import { countBelow, countOf, insertWhere } from "./quota";
 import { orchestrations, webhookAttempts, webhookDeliveries, webhooks } from "./schema";
 
@@ -149,19 +149,13 @@ export class WebhookStore {
 
   /** Newest first; a page after `cursor` (the last creation time and id of the previous page). */
   async list(page: PageRequest): Promise<Page<WebhookSummary>> {
-    const cursor = cursorKey(page.cursor, "number");
     const rows = await this.db
       .select()
       .from(webhooks)
-      .where(
-        and(
-          this.scope,
-          cursor ? after("desc", webhooks.createdAt, webhooks.id, new Date(cursor[0]), cursor[1]) : undefined,
-        ),
-      )
+      .where(and(this.scope, afterNewest(page.cursor, webhooks.createdAt, webhooks.id)))
       .orderBy(desc(webhooks.createdAt), desc(webhooks.id))
       .limit(page.limit + 1);
-    return pageOf(rows, page.limit, (row) => [row.createdAt.getTime(), row.id], toSummary);
+    return pageOf(rows, page.limit, newestKey, toSummary);
   }
 
   async get(id: string): Promise<WebhookSummary> {
@@ -205,7 +199,6 @@ export class WebhookStore {
   /** The webhook's deliveries, newest first, each with its attempts in order. */
   async deliveries(webhookId: string, page: PageRequest): Promise<Page<WebhookDeliveryView>> {
     await this.get(webhookId);
-    const cursor = cursorKey(page.cursor, "number");
     const d = webhookDeliveries;
     const rows = await this.db
       .select()
@@ -214,7 +207,7 @@ export class WebhookStore {
         and(
           eq(d.tenantId, this.actor.tenantId),
           eq(d.webhookId, webhookId),
-          cursor ? after("desc", d.createdAt, d.id, new Date(cursor[0]), cursor[1]) : undefined,
+          afterNewest(page.cursor, d.createdAt, d.id),
         ),
       )
       .orderBy(desc(d.createdAt), desc(d.id))
@@ -246,24 +239,19 @@ export class WebhookStore {
       });
       byDelivery.set(attempt.deliveryId, list);
     }
-    return pageOf(
-      rows,
-      page.limit,
-      (row) => [row.createdAt.getTime(), row.id],
-      (row) => ({
-        id: row.id,
-        webhookId: row.webhookId,
-        eventId: row.eventId,
-        eventType: row.eventType,
-        executionId: row.executionId,
-        status: row.status,
-        attempts: byDelivery.get(row.id) ?? [],
-        nextAttemptAt: row.nextAttemptAt?.toISOString() ?? null,
-        createdAt: row.createdAt.toISOString(),
-        updatedAt: row.updatedAt.toISOString(),
-        body: row.body,
-      }),
-    );
+    return pageOf(rows, page.limit, newestKey, (row) => ({
+      id: row.id,
+      webhookId: row.webhookId,
+      eventId: row.eventId,
+      eventType: row.eventType,
+      executionId: row.executionId,
+      status: row.status,
+      attempts: byDelivery.get(row.id) ?? [],
+      nextAttemptAt: row.nextAttemptAt?.toISOString() ?? null,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+      body: row.body,
+    }));
   }
 
   /** NOT_FOUND unless the delivery is this tenant's. */
