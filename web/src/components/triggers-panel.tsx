@@ -5,7 +5,7 @@ import { useState } from "react";
 import { formatDateTime } from "../lib/format";
 import { Link } from "../lib/router";
 import { type RouterOutputs, useTRPC } from "../lib/trpc";
-import { CopyButton } from "./copy-button";
+import { CopyField } from "./copy-button";
 import { ConfirmDialog } from "./dialog";
 import { ErrorNotice, StatusBadge } from "./ui";
 
@@ -71,17 +71,11 @@ export function TriggersPanel({ orchestrationId }: { orchestrationId: string }) 
           <p>
             <strong>Trigger created.</strong> POST JSON to its URL to start a run.
           </p>
-          <div className="secret-row">
-            <input readOnly value={issued.url} aria-label="New trigger URL" className="mono" />
-            <CopyButton text={issued.url} label="Copy URL" />
-          </div>
+          <CopyField value={issued.url} label="New trigger URL" copyLabel="Copy URL" />
           {issued.secret ? (
             <>
               <p>Copy the signing secret now: it is not shown again.</p>
-              <div className="secret-row">
-                <input readOnly value={issued.secret} aria-label="Trigger signing secret" className="mono" />
-                <CopyButton text={issued.secret} label="Copy secret" />
-              </div>
+              <CopyField value={issued.secret} label="Trigger signing secret" copyLabel="Copy secret" />
             </>
           ) : null}
           <button type="button" className="button small" onClick={() => setIssued(null)}>
@@ -96,15 +90,7 @@ export function TriggersPanel({ orchestrationId }: { orchestrationId: string }) 
         <ul className="trigger-list" style={PLAIN_LIST}>
           {triggers.data.items.map((trigger) => (
             <li key={trigger.id} data-trigger-id={trigger.id} className="trigger-item">
-              <div className="secret-row">
-                <input
-                  readOnly
-                  value={trigger.url}
-                  aria-label={`URL of trigger ${trigger.id}`}
-                  className="mono"
-                />
-                <CopyButton text={trigger.url} label="Copy URL" />
-              </div>
+              <CopyField value={trigger.url} label={`URL of trigger ${trigger.id}`} copyLabel="Copy URL" />
               <p className="meta-row">
                 <span className={`badge ${trigger.enabled ? "status-completed" : "status-cancelled"}`}>
                   {trigger.enabled ? "Enabled" : "Disabled"}

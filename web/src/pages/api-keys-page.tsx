@@ -2,7 +2,7 @@
 // each may do and until when, revoke one after confirming.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
-import { CopyButton } from "../components/copy-button";
+import { CopyField } from "../components/copy-button";
 import { ConfirmDialog } from "../components/dialog";
 import { Field } from "../components/field";
 import { ShowMore } from "../components/show-more";
@@ -149,19 +149,11 @@ export function ApiKeysPage() {
               <strong>Key “{created.name}” created.</strong> Copy it now: Troupe stores only a hash, so it
               cannot show it again.
             </p>
-            <div className="secret-row">
-              <input
-                readOnly
-                value={created.key}
-                aria-label="New API key"
-                className="mono"
-                onFocus={(e) => e.target.select()}
-              />
-              <CopyButton text={created.key} label="Copy key" />
+            <CopyField value={created.key} label="New API key" copyLabel="Copy key">
               <button type="button" className="button small" onClick={() => setCreated(null)}>
                 Done
               </button>
-            </div>
+            </CopyField>
           </div>
         ) : null}
       </section>

@@ -2,7 +2,7 @@
 // enable, delete after confirming, and see each one's deliveries with every attempt and "Redeliver".
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { CopyButton } from "../components/copy-button";
+import { CopyField } from "../components/copy-button";
 import { ConfirmDialog } from "../components/dialog";
 import { ShowMore } from "../components/show-more";
 import { EmptyState, ErrorNotice, PageHeader, Spinner } from "../components/ui";
@@ -96,19 +96,11 @@ export function WebhooksPage() {
               <strong>Webhook for {created.url} created.</strong> Copy its signing secret now: it verifies the
               Troupe-Signature header, and it cannot be shown again.
             </p>
-            <div className="secret-row">
-              <input
-                readOnly
-                value={created.secret}
-                aria-label="Signing secret"
-                className="mono"
-                onFocus={(e) => e.target.select()}
-              />
-              <CopyButton text={created.secret} label="Copy secret" />
+            <CopyField value={created.secret} label="Signing secret" copyLabel="Copy secret">
               <button type="button" className="button small" onClick={() => setCreated(null)}>
                 Done
               </button>
-            </div>
+            </CopyField>
           </div>
         ) : null}
       </section>
