@@ -10,7 +10,14 @@ import { scopeOf, scopeVarsOf } from "./scope";
 import { definitionOf, failInstance } from "./settle";
 import type { Transition } from "./transition";
 import { bodyOf, nodeOf, parentOf, stageIndexOf, stagesOfBody } from "./tree";
-import { dispatchedTo, type JsonValue, type StepError, type StepInstance, type Usage } from "./types";
+import {
+  DISPATCHED_PREFIX,
+  dispatchedTo,
+  type JsonValue,
+  type StepError,
+  type StepInstance,
+  type Usage,
+} from "./types";
 
 /** A step whose attempts were cut off by restarts more than this many times fails instead of looping forever. */
 export const MAX_INTERRUPTIONS = 5;
@@ -245,4 +252,13 @@ export function expireAttempt(tx: Transition, instance: StepInstance): void {
     tx.commands.push({ type: "cancel_child", executionId: wait.executionId, reason: "timeout" });
     failAttempt(tx, instance.id, "timed_out", { kind: "timeout", message, retryable: true });
   }
+}
+
+/** The open attempt's call is made by call runner `runnerIndex` of the tenant's pool, not by this object. */
+export function markDispatched(tx: Transition, id: string, attempt: number, runnerIndex: number): void {
+  const instance = tx.edit(id);
+  const last = instance.attempts.length - 1;
+  const open = instance.attempts[last];
+  if (open?.attempt === attempt)
+    instance.attempts[last] = { ...open, runner: `${DISPATCHED_PREFIX}${runnerIndex}` };
 }

@@ -3,25 +3,24 @@
 // that a pure responder answers at once (the local model) are answered here, round after round, so a
 // chain of them is one decision. Pure: no storage, no clock, no network — time, the runner and new ids
 // come in as arguments; the Durable Object persists what this returns before it acts on the commands.
-import { expireAttempt, startAttempt } from "./attempts";
+import { expireAttempt, markDispatched, startAttempt } from "./attempts";
 import { runUsage } from "./budget";
 import type { AgentStep, OrchestrationStep } from "./definition";
 import { applyEvent } from "./events";
 import { completeInstance, definitionOf, failInstance } from "./settle";
 import { isSettled, isTerminal } from "./status";
 import { Transition } from "./transition";
-import {
-  type AttemptResult,
-  type Command,
-  type DecideContext,
-  type Decision,
-  DISPATCHED_PREFIX,
-  type EngineEvent,
-  type JsonValue,
-  type Plan,
-  type RunHeader,
-  type RunState,
-  type StepInstance,
+import type {
+  AttemptResult,
+  Command,
+  DecideContext,
+  Decision,
+  EngineEvent,
+  JsonValue,
+  Plan,
+  RunHeader,
+  RunState,
+  StepInstance,
 } from "./types";
 import { advance } from "./walk";
 
@@ -77,10 +76,13 @@ export function decide(
     due = tx.drainTouched();
     const kept: Command[] = [];
     for (const command of tx.commands.splice(0)) {
-      const result =
-        command.type === "call_model" && inlined < MAX_INLINE_CALLS ? options.instant?.(command) : undefined;
-      if (command.type !== "call_model") kept.push(command);
-      else if (result) {
+      // Not a call, or one placed already (a call handed over to a runner).
+      if (command.type !== "call_model" || command.runnerIndex !== undefined) {
+        kept.push(command);
+        continue;
+      }
+      const result = inlined < MAX_INLINE_CALLS ? options.instant?.(command) : undefined;
+      if (result) {
         inlined += 1;
         queue.push({
           type: "attempt_finished",
@@ -104,14 +106,6 @@ export function decide(
     tx.commands.push({ type: "status_changed", status: tx.header.status });
   }
   return tx.decision(nextWake(tx));
-}
-
-function markDispatched(tx: Transition, id: string, attempt: number, runnerIndex: number): void {
-  const instance = tx.edit(id);
-  const last = instance.attempts.length - 1;
-  const open = instance.attempts[last];
-  if (open?.attempt === attempt)
-    instance.attempts[last] = { ...open, runner: `${DISPATCHED_PREFIX}${runnerIndex}` };
 }
 
 /** What time alone settles: deadlines, due retries, finished timers, approvals out of time. */

@@ -2,7 +2,7 @@
 // attempts, an approval decides its step, cancel stops everything (and fail, when the shell could not
 // store the run's next state, ends it failed), resume re-opens what failed or was cancelled. An event for something already settled (late, duplicate, timed out) changes nothing.
 // Pure: no storage, no clock, no network.
-import { failAttempt } from "./attempts";
+import { failAttempt, markDispatched } from "./attempts";
 import { holdForRun, releaseHold } from "./budget";
 import type { AgentStep } from "./definition";
 import { runLimitsOf } from "./limits";
@@ -73,6 +73,16 @@ export function applyEvent(tx: Transition, event: EngineEvent): void {
       const parsed = parseOutput(kept, step.outputFormat ?? "auto");
       if (parsed.ok) completeInstance(tx, instance.id, parsed.output, result.usage);
       else failAttempt(tx, instance.id, "failed", parsed.error, result.usage, kept);
+      return;
+    }
+    case "call_handed_over": {
+      // Only a call this very instance queued, still open: not one that ended, timed out or was cut off.
+      const open = openCall(tx, event.instance, event.attempt)?.attempts.at(-1);
+      if (!running || !open || open.runner !== tx.runner) return;
+      markDispatched(tx, event.instance, event.attempt, event.runnerIndex);
+      const { attempt, input, deadline } = open;
+      const { instance, runnerIndex } = event;
+      tx.commands.push({ type: "call_model", instance, attempt, input, deadline, runnerIndex });
       return;
     }
     case "child_finished": {

@@ -271,6 +271,11 @@ export type EngineEvent =
   | { type: "start" }
   | { type: "wake" }
   | { type: "attempt_finished"; instance: string; attempt: number; result: AttemptResult }
+  /**
+   * A call this object had queued for one of its own connections waited too long: it goes to call
+   * runner `runnerIndex` instead (recorded on the attempt, so a restart hands it there again).
+   */
+  | { type: "call_handed_over"; instance: string; attempt: number; runnerIndex: number }
   | { type: "child_finished"; instance: string; attempt: number; executionId: string; result: ChildResult }
   | { type: "approval"; instance: string; decision: ApprovalDecision }
   | { type: "cancel"; reason: string }

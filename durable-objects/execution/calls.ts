@@ -1,15 +1,19 @@
 // The model calls of one execution object. A few run right here (a chain's next call starts in the
 // invocation its predecessor's reply arrived in: no alarm, no write but the commit of that reply); the
 // rest go to the tenant's call runner objects, spread over the pool, each with its own connection
-// budget, so a fan-out of 100 has them all in flight instead of six. Nothing here is persisted: an inline call cut off by a
-// crash is recognised by the engine (its runner is gone) and made again; a dispatched one outlives it.
+// budget, so a fan-out of 100 has them all in flight instead of six. A model that answers faster than a
+// hand-off would cost (call-pace.ts) keeps its calls here, queued for this object's four call slots; a
+// queued call that waits HAND_OVER_AFTER_MS for a slot goes to a runner after all. Nothing here is
+// persisted: an inline call cut off by a crash is recognised by the engine (its runner is gone) and made
+// again; a dispatched one (or one handed over, recorded by its own decision) outlives it.
 import type { Env } from "../../worker/env";
 import { isMetaRole } from "../../worker/schemas/role";
 import { CALL_RUNNER_POOL, CALLS_PER_RUNNER, jobKey, runnerStub } from "../call-runner/object";
 import { nodeOf } from "../engine/tree";
-import { type Command, dispatchedTo, type EngineEvent, type Plan } from "../engine/types";
+import { type Command, dispatchedTo, type EngineEvent, type Plan, type RoleSnapshot } from "../engine/types";
 import { type CallJob, callAttempt, callJobOf } from "./attempt-call";
-import type { ConnectionGate } from "./connection-gate";
+import { FAST_CALL_MS, notePace, paceKey, paceOf } from "./call-pace";
+import { ConnectionGate } from "./connection-gate";
 import type { FaultPoint } from "./fault-points";
 import type { Loaded } from "./store";
 
@@ -24,6 +28,12 @@ export const INVOCATION_BUDGET_MS = 14.5 * 60 * 1000;
  * model that takes a minute.
  */
 export const INLINE_CALLS = 4;
+/**
+ * A call queued here for one of the INLINE_CALLS slots (its model was fast) that has not got one after
+ * this long goes to a runner instead: the model has turned slow, or the fan-out is wider than this
+ * object can work through quickly.
+ */
+export const HAND_OVER_AFTER_MS = 250;
 /** A wake this close is awaited inside the current alarm invocation instead of through a new alarm. */
 const INLINE_WAIT_MS = 2_000;
 
@@ -48,10 +58,18 @@ export interface CallsHost {
 
 const keyOf = (instance: string, attempt: number) => `${instance}:${attempt}`;
 
-function runsAgentCode(plan: Plan, instance: string): boolean {
+function roleOf(plan: Plan, instance: string): RoleSnapshot | undefined {
   const step = nodeOf(plan.steps, instance);
   const roleName = step && "roleName" in step ? step.roleName : undefined;
-  return roleName !== undefined && isMetaRole(plan.roles[roleName]?.tools);
+  return roleName === undefined ? undefined : plan.roles[roleName];
+}
+
+/** Whose pace a call goes by: the tenant's, for the role's model. */
+function paceKeyOf(tenantId: string, role: RoleSnapshot | undefined): string {
+  const model = role?.model
+    ? `${role.model.providerName}:${role.model.id}`
+    : (role?.hyperparameters.model ?? "");
+  return paceKey(tenantId, role?.name ?? "", model);
 }
 
 export class CallsInFlight {
@@ -61,9 +79,13 @@ export class CallsInFlight {
   private readonly handing = new Set<Promise<unknown>>();
   /** The text streamed so far by each running attempt, by instance id. */
   private readonly texts = new Map<string, { attempt: number; text: string }>();
+  /** The INLINE_CALLS slots of calls made here (agent code's calls have their own queue and skip them). */
+  private readonly slots: ConnectionGate = new ConnectionGate(INLINE_CALLS);
   private invocationStartedAt: number | undefined;
   /** The pool runner the next dispatched call goes to (round robin from a random start per instance). */
   private nextRunner = Math.floor(Math.random() * CALL_RUNNER_POOL);
+  /** Calls sent to `nextRunner` so far. */
+  private filled = CALLS_PER_RUNNER;
 
   constructor(private readonly host: CallsHost) {}
 
@@ -88,34 +110,44 @@ export class CallsInFlight {
   /**
    * For one decision: which runner of the pool each new call goes to (undefined: made here). The first
    * ones run here while this object has fewer than INLINE_CALLS of its own in flight (and, in an alarm,
-   * the call fits the invocation); the others go round the pool, CALLS_PER_RUNNER to a runner. Steps of
-   * roles with `meta` always run here: their agent code is bound to this execution, and the isolate
-   * queue (worker/agent-code/gate.ts) already holds them to four at a time.
+   * the call fits the invocation), and so do all the calls of a model whose recent calls took at most
+   * FAST_CALL_MS (they queue for a slot); the others go round the pool, CALLS_PER_RUNNER to a runner.
+   * Steps of roles with `meta` always run here: their agent code is bound to this execution, and the
+   * isolate queue (worker/agent-code/gate.ts) already holds them to four at a time.
    */
-  placement(plan: Plan): (command: CallCommand) => number | undefined {
+  placement(plan: Plan, tenantId: string): (command: CallCommand) => number | undefined {
     let free = INLINE_CALLS - this.inFlight.size;
     const budgetEnd =
       this.invocationStartedAt === undefined
         ? Number.POSITIVE_INFINITY
         : this.invocationStartedAt + INVOCATION_BUDGET_MS;
-    let filled = CALLS_PER_RUNNER;
+    // Each decision starts a runner of its own.
+    this.filled = CALLS_PER_RUNNER;
     return (command) => {
-      if (runsAgentCode(plan, command.instance)) {
+      const role = roleOf(plan, command.instance);
+      if (isMetaRole(role?.tools)) {
         free -= 1;
         return undefined;
       }
-      if (free > 0 && command.deadline <= budgetEnd) {
-        free -= 1;
-        return undefined;
+      if (command.deadline <= budgetEnd) {
+        const pace = paceOf(paceKeyOf(tenantId, role));
+        if (free > 0 || (pace !== undefined && pace <= FAST_CALL_MS)) {
+          free -= 1;
+          return undefined;
+        }
       }
-      // A runner's worth of calls to each runner in turn: fewer hand-offs and report batches than one each.
-      if (filled >= CALLS_PER_RUNNER) {
-        this.nextRunner = (this.nextRunner + 1) % CALL_RUNNER_POOL;
-        filled = 0;
-      }
-      filled += 1;
-      return this.nextRunner;
+      return this.takeRunner();
     };
+  }
+
+  /** A runner's worth of calls to each runner in turn: fewer hand-offs and report batches than one each. */
+  private takeRunner(): number {
+    if (this.filled >= CALLS_PER_RUNNER) {
+      this.nextRunner = (this.nextRunner + 1) % CALL_RUNNER_POOL;
+      this.filled = 0;
+    }
+    this.filled += 1;
+    return this.nextRunner;
   }
 
   /**
@@ -216,19 +248,26 @@ export class CallsInFlight {
     const key = keyOf(job.instance, job.attempt);
     const controller = new AbortController();
     const { instance, attempt } = job;
+    const call = () => this.call(job, controller, loaded);
     const done = (async () => {
       try {
-        const result = await this.host.gate.run(() =>
-          callAttempt(
-            this.host.env,
-            job,
-            controller,
-            (point) => this.host.crashAt(point, loaded),
-            (text) => this.setText(loaded, instance, attempt, text),
-          ),
-        );
-        // Done calling: it no longer counts as in flight in the decision its reply feeds.
+        // A call of agent code waits in its own queue; any other waits for a slot, or is handed over.
+        const made = isMetaRole(job.role?.tools)
+          ? { ran: true as const, value: await call() }
+          : await this.slots.runWithin(HAND_OVER_AFTER_MS, call);
+        // Done calling: it no longer counts as in flight in the decision its reply (or hand-over) feeds.
         this.inFlight.delete(key);
+        if (!made.ran) {
+          if (!controller.signal.aborted)
+            await this.host.receive({
+              type: "call_handed_over",
+              instance,
+              attempt,
+              runnerIndex: this.takeRunner(),
+            });
+          return;
+        }
+        const result = made.value;
         if (result) await this.host.receive({ type: "attempt_finished", instance, attempt, result });
       } finally {
         this.inFlight.delete(key);
@@ -239,6 +278,24 @@ export class CallsInFlight {
       controller.signal.addEventListener("abort", () => resolve()),
     );
     this.inFlight.set(key, { controller, done: Promise.race([done, aborted]) });
+  }
+
+  /** Makes the call through one of this object's connections, noting how long its model took. */
+  private call(job: CallJob, controller: AbortController, loaded: Loaded) {
+    // Aborted (timed out, cancelled) while it waited for a slot: the engine has settled it already.
+    if (controller.signal.aborted) return Promise.resolve(undefined);
+    return this.host.gate.run(async () => {
+      const startedAt = Date.now();
+      const result = await callAttempt(
+        this.host.env,
+        job,
+        controller,
+        (point) => this.host.crashAt(point, loaded),
+        (text) => this.setText(loaded, job.instance, job.attempt, text),
+      );
+      if (result?.ok) notePace(paceKeyOf(job.tenantId, job.role), Date.now() - startedAt);
+      return result;
+    });
   }
 
   private dispatch(loaded: Loaded, runnerIndex: number, jobs: CallJob[], handedBefore: boolean): void {

@@ -27,9 +27,44 @@ export class ConnectionGate {
 
   /** Runs `work` once a connection is free, holding it until `work` settles. */
   async run<T>(work: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    return this.holding(work);
+  }
+
+  /**
+   * Like `run`, but gives up when no connection is free within `ms`: then `work` never runs and the
+   * answer is `{ ran: false }`.
+   */
+  async runWithin<T>(ms: number, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    if (!(await this.acquire(ms))) return { ran: false };
+    return { ran: true, value: await this.holding(work) };
+  }
+
+  /** Takes a connection; false when `giveUpAfterMs` passed first. */
+  private acquire(giveUpAfterMs?: number): Promise<boolean> {
+    if (this.open < this.limit) {
+      this.open += 1;
+      return Promise.resolve(true);
+    }
     // A freed connection is handed straight to the first waiter, so a newcomer cannot take it between.
-    if (this.open >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.open += 1;
+    return new Promise<boolean>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const granted = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.waiting.push(granted);
+      if (giveUpAfterMs === undefined) return;
+      timer = setTimeout(() => {
+        const at = this.waiting.indexOf(granted);
+        if (at === -1) return;
+        this.waiting.splice(at, 1);
+        resolve(false);
+      }, giveUpAfterMs);
+    });
+  }
+
+  private async holding<T>(work: () => Promise<T>): Promise<T> {
     widestSeen = Math.max(widestSeen, this.open);
     try {
       return await work();

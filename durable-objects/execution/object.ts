@@ -41,6 +41,8 @@ export const WATCHDOG_MS = 60_000;
 export const PROJECTION_RETRY_MS = 30_000;
 /** A delivery to another object that failed is tried again by an alarm this much later. */
 export const DELIVERY_RETRY_MS = 5_000;
+/** How long a reply waits for the replies of the other calls running here, to be decided with them. */
+export const COALESCE_MS = 4;
 
 /** Past the tenant's running cap, `queued`: store and index the run, start it when the governor releases it. */
 export type QueueableStart = StartRequest & { queued?: boolean };
@@ -48,6 +50,9 @@ export type QueueableStart = StartRequest & { queued?: boolean };
 /** Alarm invocations started in this isolate (tests read it to prove a path needs none). */
 let alarmsStarted = 0;
 export const alarmInvocations = (): number => alarmsStarted;
+let decisionsMade = 0;
+/** Decisions taken (each one save) by every execution object in this isolate; tests read it. */
+export const decisionsTaken = (): number => decisionsMade;
 
 export class ExecutionObject extends DurableObject<Env> {
   private readonly store = new ExecutionStore(this.ctx.storage);
@@ -77,6 +82,8 @@ export class ExecutionObject extends DurableObject<Env> {
       this.serialized(() => (this.calls.inInvocation() ? Promise.resolve() : this.armAlarm())),
   });
   private wakeAt: number | undefined;
+  /** The step that will take the replies arriving now, while it waits for more (see `receive`). */
+  private coalescing: Promise<void> | undefined;
 
   /**
    * Idempotent: the first call decides the start (steps the local model answers run right here;
@@ -94,7 +101,7 @@ export class ExecutionObject extends DurableObject<Env> {
       const now = Date.now();
       let decision = decide(plan, initialRun(request.input, now), [{ type: "start" }], this.inputs(now), {
         instant: instantReplies(this.env, plan),
-        dispatch: this.calls.placement(plan),
+        dispatch: this.calls.placement(plan, meta.tenantId),
       });
       // Storage could not take it (a record over one value's limit): the run starts failed, nothing else kept.
       const refused = this.store.refusal(decision);
@@ -400,10 +407,22 @@ export class ExecutionObject extends DurableObject<Env> {
     await this.serialized(() => this.armAlarm());
   }
 
-  /** An event from work that finished outside the queue (a reply, a delivery): decided in the next step. */
+  /**
+   * An event from work that finished outside the queue (a reply, a delivery): decided in the next step.
+   * While other calls made here are still running, the step waits COALESCE_MS for their replies, so a
+   * wide fan-out is decided and saved a few replies at a time rather than one write per reply.
+   */
   private receive(event: EngineEvent): Promise<void> {
     this.inbox.push(event);
-    return this.serialized(() => this.step()).then(() => undefined);
+    if (this.coalescing) return this.coalescing;
+    if (this.calls.inlineCount() === 0) return this.serialized(() => this.step()).then(() => undefined);
+    const next = (async () => {
+      await scheduler.wait(COALESCE_MS);
+      this.coalescing = undefined;
+      await this.serialized(() => this.step());
+    })();
+    this.coalescing = next;
+    return next;
   }
 
   /**
@@ -416,9 +435,10 @@ export class ExecutionObject extends DurableObject<Env> {
     if (!loaded) return undefined;
     const events = [...(event ? [event] : []), ...this.inbox.splice(0)];
     if (events.length === 0) return loaded;
+    decisionsMade += 1;
     let decision = decide(loaded.plan, loaded.run, events, this.inputs(Date.now()), {
       instant: instantReplies(this.env, loaded.plan),
-      dispatch: this.calls.placement(loaded.plan),
+      dispatch: this.calls.placement(loaded.plan, loaded.meta.tenantId),
     });
     // Storage could not take it (a record over one value's limit): the run fails instead of retrying forever.
     const refused = this.store.refusal(decision);

@@ -172,6 +172,48 @@ describe("instant replies answered inside one decision", () => {
     expect(next.instances.get("2")?.wait).toEqual({ kind: "call", attempt: 1 });
   });
 
+  it("hands a call this object queued over to a runner once, recorded; never one that ended or is not its own", () => {
+    const { plan, run } = fresh(fanOut(3));
+    const { run: started } = together(plan, run, [{ type: "start" }]);
+    const handOver = (instance: string, runnerIndex = 4): EngineEvent => ({
+      type: "call_handed_over",
+      instance,
+      attempt: 1,
+      runnerIndex,
+    });
+    const finished: EngineEvent = {
+      type: "attempt_finished",
+      instance: "0",
+      attempt: 1,
+      result: reply("ok"),
+    };
+    const { decision, run: after } = together(plan, started, [finished, handOver("0"), handOver("1")]);
+
+    // Only the open call is handed over: one command for its runner, and its attempt says so.
+    expect(decision.commands.filter((c) => c.type === "call_model")).toEqual([
+      {
+        type: "call_model",
+        instance: "1",
+        attempt: 1,
+        input: { input: { topic: "t" } },
+        deadline: NOW + 300_000,
+        runnerIndex: 4,
+      },
+    ]);
+    expect(after.instances.get("1")?.attempts[0]?.runner).toBe("dispatched:4");
+    expect(after.instances.get("0")?.attempts[0]?.runner).toBe(RUNNER);
+    expect(after.instances.get("0")?.status).toBe("completed");
+
+    // Told again (or by another instance of the object), nothing changes: it is a runner's call now.
+    const again = together(plan, after, [handOver("1", 9)]);
+    expect(again.decision.commands.filter((c) => c.type === "call_model")).toEqual([]);
+    expect(again.run.instances.get("1")?.attempts[0]?.runner).toBe("dispatched:4");
+    // A new instance of the object is not the one that queued it: the call was cut off, not handed over.
+    const elsewhere = decide(plan, after, [handOver("2")], { ...inputs(), runner: "run_new" });
+    const calls = elsewhere.commands.filter((c) => c.type === "call_model");
+    expect(calls.map((c) => [c.instance, c.attempt, c.runnerIndex])).toEqual([["2", 2, undefined]]);
+  });
+
   it("hands calls that must go out back as commands, in step order", () => {
     const { plan, run } = fresh(fanOut(3));
     const { decision, run: after } = together(plan, run, [{ type: "start" }], { instant: () => undefined });

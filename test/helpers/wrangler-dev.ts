@@ -24,6 +24,8 @@ export interface DevServerOptions {
   /** Names the temporary persist folder and error messages. */
   label: string;
   startTimeoutMs?: number;
+  /** More `wrangler dev` arguments (e.g. `--inspector-port` for a profile). */
+  args?: string[];
 }
 
 export interface DevServer {
@@ -73,7 +75,10 @@ export async function startWranglerDev(options: DevServerOptions): Promise<DevSe
   const port = await freePort();
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const args = ["dev", "-c", config, "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist];
-  const child = spawn(wrangler, [...args, ...vars], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(wrangler, [...args, ...vars, ...(options.args ?? [])], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let log = "";
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-20_000);
