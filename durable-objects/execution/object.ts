@@ -13,6 +13,7 @@ import { isTerminal } from "../engine/status";
 import type { Budget, Command, DecideContext, EngineEvent, RunHeader, RunStatus } from "../engine/types";
 import { governorStub } from "../governor/client";
 import { withoutIdleWebhooks } from "../webhooks/owed";
+import { AlarmClock } from "./alarm-clock";
 import { CallsInFlight } from "./calls";
 import { ConnectionGate } from "./connection-gate";
 import { type FaultPoint, faultAt } from "./fault-points";
@@ -63,6 +64,7 @@ export class ExecutionObject extends DurableObject<Env> {
   /** Events that arrived while a decision was being made (replies, deliveries); the next step takes them all. */
   private readonly inbox: EngineEvent[] = [];
   private readonly gate = new ConnectionGate();
+  private readonly clock = new AlarmClock(this.ctx.storage);
   private readonly calls = new CallsInFlight({
     env: this.env,
     gate: this.gate,
@@ -125,7 +127,7 @@ export class ExecutionObject extends DurableObject<Env> {
       const alarmAt =
         owed.length > 0 ? now : earliest(decision.wakeAt, this.watchdogFor(decision.commands, now));
       // Set before the state is written, so both land in the same commit.
-      if (alarmAt !== undefined) await this.ctx.storage.setAlarm(alarmAt);
+      if (alarmAt !== undefined) await this.clock.set(alarmAt);
       const state = { meta, plan, projected: decision.header.status };
       const [loaded, indexed] = await Promise.all([
         this.store.create(state, decision, owed),
@@ -180,7 +182,7 @@ export class ExecutionObject extends DurableObject<Env> {
         return { ok: true, value: "ended" };
       }
       if (loaded.queued !== undefined) {
-        await this.ctx.storage.setAlarm(Date.now());
+        await this.clock.set(Date.now());
         await this.store.unqueue();
         this.watchers.notify(loaded.run.header.status);
       }
@@ -272,7 +274,7 @@ export class ExecutionObject extends DurableObject<Env> {
             error: "the execution is still telling others it ended; try again in a minute",
           };
       }
-      await this.ctx.storage.deleteAlarm();
+      await this.clock.clear();
       await this.ctx.storage.deleteAll();
       this.store.forget();
       this.wakeAt = undefined;
@@ -372,8 +374,10 @@ export class ExecutionObject extends DurableObject<Env> {
       if (loaded.queued !== undefined && !isTerminal(status))
         return { ok: true, value: { status, projected: loaded.projected === status, armed: false } };
       const live = !isTerminal(status) || loaded.outbox.size > 0;
-      const armed = (live || loaded.projected !== status) && (await this.ctx.storage.getAlarm()) === null;
-      if (armed) await this.ctx.storage.setAlarm(Date.now());
+      // The sweeper asks because an alarm may have been lost: what storage says, not what this instance knows.
+      this.clock.forget();
+      const armed = (live || loaded.projected !== status) && (await this.clock.pending()) === null;
+      if (armed) await this.clock.set(Date.now());
       // An alarm that is there but too late (set for a deadline days away while a retry is overdue) is
       // as bad as none: a wake decides what is due and re-derives the one alarm from the state.
       else if (live && !this.calls.inInvocation()) await this.step({ type: "wake" });
@@ -384,7 +388,9 @@ export class ExecutionObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     alarmsStarted += 1;
     this.calls.beginInvocation(Date.now());
-    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+    // The alarm that fired is gone, unless this handler fails and the runtime retries it.
+    this.clock.forget();
+    await this.clock.set(Date.now() + WATCHDOG_MS);
     try {
       await this.serialized(async () => {
         const loaded = await this.store.load();
@@ -401,6 +407,9 @@ export class ExecutionObject extends DurableObject<Env> {
         () => this.serialized(() => this.step({ type: "wake" })),
         () => this.outbox.inFlight(),
       );
+    } catch (error) {
+      this.clock.forget();
+      throw error;
     } finally {
       this.calls.endInvocation();
     }
@@ -547,15 +556,15 @@ export class ExecutionObject extends DurableObject<Env> {
    */
   private async armNoLaterThan(at: number | undefined): Promise<void> {
     if (at === undefined) return;
-    const pending = await this.ctx.storage.getAlarm();
-    if (pending === null || pending > at) await this.ctx.storage.setAlarm(at);
+    const pending = await this.clock.pending();
+    if (pending === null || pending > at) await this.clock.set(at);
   }
 
   /** One alarm: the engine's next wake-up, or a retry of a D1 projection or a delivery that failed. */
   private async armAlarm(): Promise<void> {
     const loaded = await this.store.load();
     // No state (its start never landed): drop the watchdog, or it would wake this empty object forever.
-    if (!loaded) return this.ctx.storage.deleteAlarm();
+    if (!loaded) return this.clock.clear();
     if (loaded.projected !== loaded.run.header.status) await this.project(loaded);
     const now = Date.now();
     const live = !isTerminal(loaded.run.header.status);
@@ -566,18 +575,18 @@ export class ExecutionObject extends DurableObject<Env> {
       loaded.projected !== loaded.run.header.status ? now + PROJECTION_RETRY_MS : undefined,
       loaded.outbox.size > 0 ? now + DELIVERY_RETRY_MS : undefined,
     ].filter((at): at is number => at !== undefined);
-    if (due.length === 0) return this.ctx.storage.deleteAlarm();
+    if (due.length === 0) return this.clock.clear();
     // Never due already: an alarm set from inside alarm() for a time that has passed may never fire
     // (local workerd drops it when the handler returns; see workerd#6866). A wake 1 ms late costs nothing.
     const at = Math.max(Math.min(...due), now + 1);
     // While calls made here run outside an alarm, the watchdog set when they started stands: moving it on
     // by the few ms a chain step takes would cost a write per step, and an early wake finds nothing due.
     const watching = live && this.calls.inlineCount() > 0 && !this.calls.inInvocation();
-    const pending = await this.ctx.storage.getAlarm();
+    const pending = await this.clock.pending();
     // Already set for then (a fan-out's results, one decision after another, keep the same deadline).
     if (pending === at) return;
     if (watching && pending !== null && pending > now && pending <= at) return;
-    await this.ctx.storage.setAlarm(at);
+    await this.clock.set(at);
   }
 
   /**
@@ -585,7 +594,7 @@ export class ExecutionObject extends DurableObject<Env> {
    * ran so far were local replies (pure; calls and deliveries wait for an alarm), so nothing is lost.
    */
   private async abandon(reason: string): Promise<Result<ExecutionStatus>> {
-    await this.ctx.storage.deleteAlarm();
+    await this.clock.clear();
     await this.ctx.storage.deleteAll();
     this.store.forget();
     this.wakeAt = undefined;
