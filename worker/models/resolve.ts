@@ -194,9 +194,16 @@ export function needsTenantModels(role: RoleModelNeeds): boolean {
   return named === undefined || !(named.startsWith(SCRIPT_PREFIX) || PLATFORM_REF.test(named));
 }
 
+/** The default model of each deployment's settings, for steps without a role (asked once per step). */
+const defaultModels = new WeakMap<ModelEnv, PinnedModel>();
+
 /** The model of a plan's role: pinned at start, or resolved as before pinning for plans older than it. */
 export function modelOf(role: RoleSnapshot | undefined, env: ModelEnv): PinnedModel {
   if (role?.model) return role.model;
+  const known = role === undefined ? defaultModels.get(env) : undefined;
+  if (known) return known;
   const resolved = resolveModel(role, [], env, true);
-  return resolved.ok ? resolved.model : pinPlatform(DEFAULT_CATALOG[0] as CatalogModel);
+  const model = resolved.ok ? resolved.model : pinPlatform(DEFAULT_CATALOG[0] as CatalogModel);
+  if (role === undefined) defaultModels.set(env, model);
+  return model;
 }
