@@ -9,9 +9,10 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
+import { freePort } from "../test/helpers/wrangler-dev.ts";
 import { Api } from "./lib/api.ts";
-import { BENCH_MODEL_ID, startModelServer } from "./lib/model-server.ts";
+import { BENCH_MODEL_ID, modelServerVars, startModelServer } from "./lib/model-server.ts";
+import { startRuntime } from "./lib/server.ts";
 import { type Shape, troupeOrchestration } from "./lib/shapes.ts";
 
 const kind = (process.env.SHAPE ?? "fanout") as Shape["kind"];
@@ -95,12 +96,7 @@ function summary(profile: Profile, top: number): string {
 
 const server = await startModelServer();
 const port = await freePort();
-const runtime = await startWranglerDev({
-  config: "bench/runtime/wrangler.toml",
-  label: "profile",
-  vars: { OPENAI_BASE_URL: server.baseUrl, OPENAI_MODEL: BENCH_MODEL_ID, OPENAI_MODELS: "*" },
-  args: ["--inspector-port", String(port)],
-});
+const runtime = await startRuntime(modelServerVars(server), ["--inspector-port", String(port)]);
 try {
   const api = new Api(runtime.url);
   const tenantId = await api.newTenant("profile");

@@ -14,7 +14,7 @@ import path from "node:path";
 import { isTerminal } from "../durable-objects/engine/status.ts";
 import type { RunStatus } from "../durable-objects/engine/types.ts";
 import { Api, timed } from "./lib/api.ts";
-import { BENCH_MODEL_ID, type ModelServer, startModelServer } from "./lib/model-server.ts";
+import { BENCH_MODEL_ID, type ModelServer, modelServerVars, startModelServer } from "./lib/model-server.ts";
 import { type Figure, printFigures, printReport, type Scaling } from "./lib/report.ts";
 import { type Runtime, startRuntime } from "./lib/server.ts";
 import { repeat, type Shape, type ShapeSamples, shapeFigures, troupeOrchestration } from "./lib/shapes.ts";
@@ -318,14 +318,11 @@ async function main() {
     throw new Error(`BENCH_ONLY is "shapes" or "http", not "${BENCH_ONLY}"`);
   const server = await startModelServer();
   try {
-    // OPENAI_MODELS="*" lets a role name the server's model whatever the platform's own list says.
     // BENCH_FLOOR_CONNECTIONS=6 holds the floor's HTTP fan-out to production's six connections (wrangler
     // dev enforces none), to compare it with Troupe, which holds itself to them.
     const floorConnections = process.env.BENCH_FLOOR_CONNECTIONS;
     const runtime = await startRuntime({
-      OPENAI_BASE_URL: server.baseUrl,
-      OPENAI_MODEL: BENCH_MODEL_ID,
-      OPENAI_MODELS: "*",
+      ...modelServerVars(server),
       ...(floorConnections ? { FLOOR_CONNECTIONS: floorConnections } : {}),
     });
     try {

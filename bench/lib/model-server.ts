@@ -70,6 +70,14 @@ function answer(request: IncomingMessage, response: ServerResponse, text: string
   return true;
 }
 
+/**
+ * The `--var` bindings that point the runtime's platform OpenAI-compatible provider at `server`;
+ * OPENAI_MODELS="*" lets a role name the server's model whatever the platform's own list says.
+ */
+export function modelServerVars(server: ModelServer): Record<string, string> {
+  return { OPENAI_BASE_URL: server.baseUrl, OPENAI_MODEL: BENCH_MODEL_ID, OPENAI_MODELS: "*" };
+}
+
 export async function startModelServer(): Promise<ModelServer> {
   let calls = 0;
   const server = createServer((request, response) => {

@@ -10,8 +10,16 @@ export interface Runtime {
   cpuMs(): number;
 }
 
-/** `vars` become `--var` bindings, e.g. the loopback model server's OPENAI_BASE_URL. */
-export async function startRuntime(vars: Record<string, string> = {}): Promise<Runtime> {
-  const server = await startWranglerDev({ config: "bench/runtime/wrangler.toml", label: "bench", vars });
+/**
+ * `vars` become `--var` bindings, e.g. the loopback model server's OPENAI_BASE_URL; `args` are more
+ * `wrangler dev` arguments (an inspector port for a profile).
+ */
+export async function startRuntime(vars: Record<string, string> = {}, args: string[] = []): Promise<Runtime> {
+  const server = await startWranglerDev({
+    config: "bench/runtime/wrangler.toml",
+    label: "bench",
+    vars,
+    args,
+  });
   return { url: server.url, stop: server.stop, cpuMs: () => treeCpuMs(server.pid) };
 }

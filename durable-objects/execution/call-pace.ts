@@ -3,6 +3,7 @@
 // own slots) from one that takes seconds (hand it over at once). Per tenant, role and model; in memory
 // only. The pace is the quickest of the last few calls: what the model itself needs, not what a busy
 // moment added on top (a run's own wide fan-out keeps the object's thread busy, so its calls look slower).
+import type { RoleSnapshot } from "../engine/types";
 
 /** A model whose quickest recent call took at most this is fast: its calls wait here for a slot. */
 export const FAST_CALL_MS = 25;
@@ -17,6 +18,14 @@ const paces = new Map<string, { samples: number[]; at: number }>();
 
 export function paceKey(tenantId: string, roleName: string, model: string): string {
   return `${tenantId}\u0000${roleName}\u0000${model}`;
+}
+
+/** Whose pace a call goes by: the tenant's, for the role's model (pinned at start, or as named). */
+export function paceKeyOf(tenantId: string, role: RoleSnapshot | undefined): string {
+  const model = role?.model
+    ? `${role.model.providerName}:${role.model.id}`
+    : (role?.hyperparameters.model ?? "");
+  return paceKey(tenantId, role?.name ?? "", model);
 }
 
 /** The quickest of the model's last calls (ms), or undefined when this isolate saw none lately. */

@@ -12,7 +12,7 @@ import { CALL_RUNNER_POOL, CALLS_PER_RUNNER, jobKey, runnerStub } from "../call-
 import { nodeOf } from "../engine/tree";
 import { type Command, dispatchedTo, type EngineEvent, type Plan, type RoleSnapshot } from "../engine/types";
 import { type CallJob, callAttempt, callJobOf } from "./attempt-call";
-import { FAST_CALL_MS, notePace, paceKey, paceOf } from "./call-pace";
+import { FAST_CALL_MS, notePace, paceKeyOf, paceOf } from "./call-pace";
 import { ConnectionGate } from "./connection-gate";
 import type { FaultPoint } from "./fault-points";
 import type { Loaded } from "./store";
@@ -62,14 +62,6 @@ function roleOf(plan: Plan, instance: string): RoleSnapshot | undefined {
   const step = nodeOf(plan.steps, instance);
   const roleName = step && "roleName" in step ? step.roleName : undefined;
   return roleName === undefined ? undefined : plan.roles[roleName];
-}
-
-/** Whose pace a call goes by: the tenant's, for the role's model. */
-function paceKeyOf(tenantId: string, role: RoleSnapshot | undefined): string {
-  const model = role?.model
-    ? `${role.model.providerName}:${role.model.id}`
-    : (role?.hyperparameters.model ?? "");
-  return paceKey(tenantId, role?.name ?? "", model);
 }
 
 export class CallsInFlight {

@@ -3,6 +3,7 @@
 // and the executions a tenant has, read from D1.
 import { env } from "cloudflare:workers";
 import { newTenant, workerFetch } from "./client";
+import { independentSignature } from "./webhooks";
 
 export async function tenantWithOrchestration(label: string) {
   const account = await newTenant(label);
@@ -33,15 +34,7 @@ export function postTrigger(
 /** A `Troupe-Signature` for `body`, `ageSeconds` old, computed here (not with the Worker's signer). */
 export async function signed(secret: string, body: string, ageSeconds = 0): Promise<string> {
   const t = Math.floor(Date.now() / 1000) - ageSeconds;
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${t}.${body}`));
-  const hex = [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const hex = await independentSignature(secret, String(t), body);
   return `t=${t},v1=${hex}`;
 }
 
